@@ -1,0 +1,50 @@
+/**
+ * Every failure keyless reports carries a stable `code`; callers `switch (err.code)`.
+ * A wrong argument from a programmer is a TypeError instead. A failed verification carries evidence in `details`.
+ */
+export type ErrorCode =
+  // input that cannot be read
+  | 'ERR_ENCODING' // bad base64, hex, PEM or UTF-8
+  | 'ERR_ASN1' // malformed or truncated DER
+  | 'ERR_JSON' // not JSON, or JSON of the wrong shape
+  | 'ERR_BUNDLE_INVALID' // a bundle that does not follow the protobuf-specs shape
+  | 'ERR_BUNDLE_UNSUPPORTED' // a bundle media type or content we do not know
+  | 'ERR_TRUST_INVALID' // a trusted root or signing config that does not follow its shape
+  | 'ERR_CERT_INVALID' // an X.509 certificate that cannot be parsed
+  | 'ERR_KEY_UNSUPPORTED' // a key type or algorithm we do not accept
+  | 'ERR_NOTE_INVALID' // a signed note or checkpoint that cannot be parsed
+  | 'ERR_TIMESTAMP_INVALID' // an RFC 3161 response that cannot be parsed
+  // verification failures, one per check
+  | 'ERR_CERT_CHAIN' // the leaf does not chain to a trusted CA valid at signing time
+  | 'ERR_SCT' // no embedded SCT verifies
+  | 'ERR_TLOG_BODY' // the log entry body does not match the bundle
+  | 'ERR_TLOG_INCLUSION' // the inclusion proof does not lead to the checkpoint root
+  | 'ERR_TLOG_CHECKPOINT' // the checkpoint is not signed by the log's key
+  | 'ERR_TLOG_SET' // the signed entry timestamp does not verify
+  | 'ERR_TLOG_UNKNOWN' // the entry names a log the trusted root does not list, or one not valid then
+  | 'ERR_TLOG_THRESHOLD' // fewer verified log entries than required
+  | 'ERR_TIMESTAMP' // an RFC 3161 timestamp fails to verify
+  | 'ERR_TIME' // no trusted time, or a time outside the certificate's validity
+  | 'ERR_SIGNATURE' // the signature over the artifact or envelope does not verify
+  | 'ERR_SUBJECT' // the in-toto subject does not name the artifact
+  | 'ERR_IDENTITY' // the certificate does not match the expected identity policy
+  | 'ERR_KEY_MISMATCH' // managed-key mode: the bundle was not made with the given key
+  // CLI
+  | 'ERR_USAGE';
+
+export class KeylessError extends Error {
+  override readonly name = 'KeylessError';
+  readonly code: ErrorCode;
+  /** Evidence for the failure: what was expected, what was found. Never secrets. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isKeylessError(err: unknown): err is KeylessError {
+  return err instanceof KeylessError;
+}

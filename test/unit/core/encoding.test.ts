@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { base64Decode, base64Encode, hexDecode, pemDecode, pemEncode, utf8Decode } from '../../../src/core/encoding.js';
+import { KeylessError } from '../../../src/core/errors.js';
+
+const code = (c: string) => (err: unknown) => err instanceof KeylessError && err.code === c;
+
+test('base64 accepts standard and URL-safe alphabets, padded or not', () => {
+  assert.deepEqual([...base64Decode('+/8=')], [0xfb, 0xff]);
+  assert.deepEqual([...base64Decode('-_8')], [0xfb, 0xff]);
+  assert.equal(base64Encode(base64Decode('aGVsbG8=')), 'aGVsbG8=');
+});
+
+test('base64 refuses characters outside the alphabet and impossible lengths', () => {
+  assert.throws(() => base64Decode('aGVs*G8='), code('ERR_ENCODING'));
+  assert.throws(() => base64Decode('a'), code('ERR_ENCODING'));
+  assert.throws(() => base64Decode('+_8='), code('ERR_ENCODING'));
+  assert.throws(() => base64Decode('aGVsbG8=='), code('ERR_ENCODING'));
+});
+
+test('hex and UTF-8 decoding are strict', () => {
+  assert.throws(() => hexDecode('abc'), code('ERR_ENCODING'));
+  assert.throws(() => hexDecode('zz'), code('ERR_ENCODING'));
+  assert.throws(() => utf8Decode(new Uint8Array([0xff])), code('ERR_ENCODING'));
+});
+
+test('PEM round-trips and wants exactly one block', () => {
+  const der = new Uint8Array(100).fill(7);
+  assert.deepEqual([...pemDecode(pemEncode(der, 'CERTIFICATE'), 'CERTIFICATE')], [...der]);
+  assert.throws(() => pemDecode('nothing here', 'CERTIFICATE'), code('ERR_ENCODING'));
+});
