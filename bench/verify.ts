@@ -1,0 +1,65 @@
+/**
+ * `npm run bench:verify`: the same bundles verified by keyless and by @sigstore/verify in one process.
+ * Both sides parse the bundle JSON and verify it on every iteration, with trust material prepared once (as a
+ * long-running verifier would). Prints verifies/s for both, the ratio, and per-bundle latency.
+ */
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
+import { parseBundle } from '../src/bundle/index.js';
+import { parseTrustedRoot } from '../src/trust/index.js';
+import { createVerifier } from '../src/verify/verifier.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+
+interface Case { name: string; label: string }
+const CASES: Case[] = [
+  { name: 'v1-message', label: 'P-256 chain, Rekor v1' },
+  { name: 'p384-message', label: 'P-384 chain, Rekor v1' },
+  { name: 'v2-message', label: 'P-256 chain, Rekor v2 + RFC 3161' },
+];
+
+function load(name: string) {
+  const dir = join(root, 'test', 'vectors', name);
+  return {
+    bundle: JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8')) as unknown,
+    trustedRoot: JSON.parse(readFileSync(join(dir, 'trusted_root.json'), 'utf8')) as unknown,
+    artifact: readFileSync(join(dir, 'artifact')),
+  };
+}
+
+/** Runs `fn` for about SECONDS after a warm-up; returns operations per second. */
+function measure(fn: () => void): number {
+  for (let i = 0; i < 200; i++) fn();
+  let n = 0;
+  const start = performance.now();
+  const until = start + SECONDS * 1000;
+  while (performance.now() < until) {
+    for (let i = 0; i < 20; i++) fn();
+    n += 20;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+console.log(`bench:verify — ${SECONDS}s per side per case, node ${process.version}`);
+for (const c of CASES) {
+  const v = load(c.name);
+  const identity = { kind: 'withoutIdentitiesUnsafe' } as const;
+  const ours = createVerifier({ trustedRoot: parseTrustedRoot(v.trustedRoot) });
+  const oursOnce = () => ours.verify(parseBundle(v.bundle), { artifact: { kind: 'bytes', data: v.artifact }, identity });
+  const theirs = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(v.trustedRoot)));
+  const theirsOnce = () => theirs.verify(toSignedEntity(bundleFromJSON(v.bundle), v.artifact));
+  oursOnce();
+  theirsOnce();
+  const k = measure(oursOnce);
+  const s = measure(theirsOnce);
+  console.log(
+    `${c.label.padEnd(34)} keyless ${k.toFixed(0).padStart(6)}/s (${(1000 / k).toFixed(3)} ms)   ` +
+      `@sigstore/verify ${s.toFixed(0).padStart(5)}/s (${(1000 / s).toFixed(3)} ms)   ratio ${(k / s).toFixed(1)}x`,
+  );
+}

@@ -1,0 +1,51 @@
+/** `keyless verify-blob FILE --bundle B <identity flags>`: cosign's verify-blob, offline, with our trust defaults. */
+import { flag, parse, str, usageError } from '../args.js';
+import { IDENTITY_OPTIONS, IDENTITY_USAGE, identityPolicyFromFlags } from '../identity-flags.js';
+import { loadTrustedRoot, readArtifact, readBundle, type Output } from '../io.js';
+import { createVerifier, type VerificationResult } from '../../verify/verifier.js';
+
+export const USAGE = `Usage: keyless verify-blob FILE|sha256:<hex> --bundle BUNDLE <identity> [--trusted-root trusted_root.json] [--output json]
+${IDENTITY_USAGE}
+  --trusted-root FILE   trust this root instead of the built-in public-good Sigstore root
+  --insecure-ignore-sct   do not require certificate transparency (SCT) proof
+  --insecure-ignore-tlog  do not require a transparency log entry
+Exit status: 0 verified, 1 not verified, 2 usage error.`;
+
+export function verificationSummary(result: VerificationResult): Record<string, unknown> {
+  return {
+    verified: true,
+    ...(result.signer !== undefined
+      ? { identity: result.signer.subjectAlternativeNames, issuer: result.signer.issuer, extensions: result.signer.extensions, certificateAuthority: result.signer.certificateAuthority }
+      : {}),
+    times: result.times.map((t) => ({ source: t.source, time: new Date(t.time).toISOString(), by: t.by })),
+    tlogEntries: result.tlogEntries.map((e) => ({ logIndex: e.logIndex, log: e.baseUrl, ...(e.integratedTime !== undefined ? { integratedTime: new Date(e.integratedTime).toISOString() } : {}) })),
+    ...(result.statement !== undefined ? { predicateType: result.statement.predicateType, subjects: result.statement.subject } : {}),
+  };
+}
+
+export async function verifyBlob(argv: string[], io: Output): Promise<number> {
+  const parsed = parse(argv, {
+    ...IDENTITY_OPTIONS,
+    bundle: { type: 'string' },
+    'trusted-root': { type: 'string' },
+    output: { type: 'string' },
+    'insecure-ignore-sct': { type: 'boolean' },
+    'insecure-ignore-tlog': { type: 'boolean' },
+  }, USAGE);
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) throw usageError('give exactly one FILE (or sha256:<hex> digest) to verify', USAGE);
+  const bundlePath = str(parsed, 'bundle');
+  if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
+  const output = str(parsed, 'output') ?? 'text';
+  if (output !== 'text' && output !== 'json') throw usageError('--output is text or json', USAGE);
+  const identity = identityPolicyFromFlags(parsed, USAGE);
+  const verifier = createVerifier({
+    trustedRoot: loadTrustedRoot(str(parsed, 'trusted-root')),
+    ...(flag(parsed, 'insecure-ignore-sct') ? { ctlogThreshold: 0 } : {}),
+    ...(flag(parsed, 'insecure-ignore-tlog') ? { tlogThreshold: 0 } : {}),
+  });
+  const result = verifier.verify(readBundle(bundlePath), { artifact: readArtifact(file), identity });
+  if (output === 'json') io.out(JSON.stringify(verificationSummary(result), null, 2));
+  io.err('Verified OK');
+  return 0;
+}

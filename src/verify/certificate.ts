@@ -1,0 +1,79 @@
+/**
+ * Check 1: the leaf certificate chains to a certificate authority of the trusted root that was valid when the
+ * signature was made. The chain is built from the trusted root only; certificates a bundle carries besides the leaf
+ * are never trusted, and a bundle that carries a root certificate is refused (protobuf-specs: "the root
+ * certificate MUST NOT be included").
+ */
+import { KeylessError } from '../core/errors.js';
+import { bytesEqual } from '../core/encoding.js';
+import { publicKeyFromSpki } from '../core/keys.js';
+import { OID_EKU_CODE_SIGNING } from '../core/oids.js';
+import { verifyCertificateSignature, type Certificate } from '../core/x509.js';
+import { withinWindow, type CertificateAuthority, type TrustMaterial } from './trust-material.js';
+
+export interface ChainResult {
+  readonly authority: CertificateAuthority;
+  /** The certificate that signed the leaf (needed for the SCT's issuer key hash). */
+  readonly issuer: Certificate;
+}
+
+function isSelfSigned(cert: Certificate): boolean {
+  if (!bytesEqual(cert.issuer, cert.subject)) return false;
+  try {
+    return verifyCertificateSignature(cert, publicKeyFromSpki(cert.spki));
+  } catch {
+    return false;
+  }
+}
+
+function validAt(cert: Certificate, at: number): boolean {
+  return at >= cert.notBefore && at <= cert.notAfter;
+}
+
+/** Fulcio's certificate profile for a signing certificate: a code-signing end entity, nothing unhandled. */
+function checkLeafProfile(leaf: Certificate): void {
+  if (leaf.isCA) throw new KeylessError('ERR_CERT_CHAIN', 'the signing certificate is a CA certificate');
+  if (leaf.unhandledCritical.length > 0) {
+    throw new KeylessError('ERR_CERT_CHAIN', `the signing certificate has unknown critical extensions: ${leaf.unhandledCritical.join(', ')}`);
+  }
+  if (!leaf.extKeyUsage.includes(OID_EKU_CODE_SIGNING)) {
+    throw new KeylessError('ERR_CERT_CHAIN', 'the signing certificate is not for code signing (no codeSigning extended key usage)');
+  }
+}
+
+export function verifyCertificateChain(
+  leaf: Certificate,
+  bundleChain: readonly Certificate[],
+  trust: TrustMaterial,
+  signingTimes: readonly number[],
+): ChainResult {
+  // A chain that carries a root certificate is refused: trust comes from the trusted root alone.
+  const root = bundleChain.find(isSelfSigned);
+  if (root !== undefined) {
+    throw new KeylessError('ERR_CERT_CHAIN', `the bundle carries a root certificate (${root.subjectText()}); roots come only from the trusted root`);
+  }
+  checkLeafProfile(leaf);
+  const reasons: string[] = [];
+  for (const authority of trust.certificateAuthorities) {
+    const issuer = authority.chain[0];
+    if (issuer === undefined || !bytesEqual(issuer.subject, leaf.issuer)) continue;
+    if (!verifyCertificateSignature(leaf, publicKeyFromSpki(issuer.spki))) {
+      reasons.push(`${authority.uri}: the leaf's signature does not verify with ${issuer.subjectText()}`);
+      continue;
+    }
+    // The CA must have been valid (in the trusted root and by its certificates' dates) at every signing time.
+    const badTime = signingTimes.find((t) => !withinWindow(authority.validFor, t) || !authority.chain.every((c) => validAt(c, t)));
+    if (badTime !== undefined) {
+      reasons.push(`${authority.uri}: not valid at signing time ${new Date(badTime).toISOString()}`);
+      continue;
+    }
+    return { authority, issuer };
+  }
+  throw new KeylessError(
+    'ERR_CERT_CHAIN',
+    reasons.length > 0
+      ? `the signing certificate does not chain to a trusted CA valid at signing time: ${reasons.join('; ')}`
+      : `the signing certificate's issuer (${leaf.issuerText()}) is not a certificate authority of the trusted root`,
+    { issuer: leaf.issuerText(), reasons, signingTimes: signingTimes.map((t) => new Date(t).toISOString()) },
+  );
+}

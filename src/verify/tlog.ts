@@ -1,0 +1,98 @@
+/**
+ * Check 3: each transparency log entry proves that the signature was logged.
+ * 3a the body matches the bundle (tlog-body.ts); 3b the inclusion proof leads from the entry's leaf hash to the
+ * root hash of a checkpoint signed by the log; 3c a Rekor v1 signed entry timestamp (SET) verifies; 3d the log's
+ * key was valid when the entry was integrated.
+ */
+import { KeylessError } from '../core/errors.js';
+import { base64Encode, bytesEqual, hexEncode, utf8Encode } from '../core/encoding.js';
+import { canonicalize } from '../core/canonical-json.js';
+import { parseCheckpoint } from '../core/checkpoint.js';
+import { verifySignature } from '../core/keys.js';
+import { leafHash, verifyInclusion } from '../core/merkle.js';
+import { noteKeyHints, parseSignedNote, verifySignedNote } from '../core/note.js';
+import type { TransparencyLogEntry } from '../bundle/index.js';
+import { checkTlogBody, type SignedContent } from './tlog-body.js';
+import { withinWindow, type LogAuthority, type TrustMaterial } from './trust-material.js';
+
+export interface VerifiedTlogEntry {
+  readonly logIndex: number;
+  readonly baseUrl: string;
+  /** Epoch ms; present only when a verified SET vouches for it (Rekor v1). */
+  readonly integratedTime?: number;
+  readonly checkpoint?: { readonly origin: string; readonly size: number };
+}
+
+/**
+ * 3b: "The inclusion proof MUST verify against the checkpoint's root hash, and the checkpoint MUST be signed by
+ * the log" (protobuf-specs, InclusionProof). A signature in the checkpoint that names this log's key but fails is
+ * fatal; signatures by other keys (witness cosignatures) are allowed.
+ */
+function verifyInclusionProof(entry: TransparencyLogEntry, log: LogAuthority): { origin: string; size: number } {
+  const proof = entry.inclusionProof;
+  if (proof === undefined) throw new KeylessError('ERR_TLOG_INCLUSION', 'the entry has no inclusion proof');
+  const note = parseSignedNote(proof.checkpoint);
+  verifySignedNote(
+    note,
+    note.signatures
+      .filter((s) => bytesEqual(s.keyHint, log.logId.subarray(0, 4)) || noteKeyHints(s.name, log.key).some((h) => bytesEqual(h, s.keyHint)))
+      .map((s) => ({ name: s.name, keyHint: s.keyHint, verify: (msg: Uint8Array, sig: Uint8Array) => verifySignature(log.key, msg, sig) })),
+  );
+  const checkpoint = parseCheckpoint(note.text);
+  if (checkpoint.size !== proof.treeSize || !bytesEqual(checkpoint.rootHash, proof.rootHash)) {
+    throw new KeylessError('ERR_TLOG_INCLUSION', 'the inclusion proof and its checkpoint disagree on the tree', {
+      proof: { treeSize: proof.treeSize, rootHash: hexEncode(proof.rootHash) },
+      checkpoint: { size: checkpoint.size, rootHash: hexEncode(checkpoint.rootHash) },
+    });
+  }
+  verifyInclusion(proof.logIndex, proof.treeSize, leafHash(entry.canonicalizedBody), proof.hashes, proof.rootHash);
+  return { origin: checkpoint.origin, size: checkpoint.size };
+}
+
+/** 3c: Rekor v1's SET is the log's signature over the RFC 8785 JSON of {body, integratedTime, logID, logIndex}. */
+function verifySet(entry: TransparencyLogEntry, set: Uint8Array, log: LogAuthority): void {
+  const payload = canonicalize({
+    body: base64Encode(entry.canonicalizedBody),
+    integratedTime: entry.integratedTime,
+    logID: hexEncode(entry.logId),
+    logIndex: entry.logIndex,
+  });
+  if (!verifySignature(log.key, utf8Encode(payload), set)) {
+    throw new KeylessError('ERR_TLOG_SET', `the signed entry timestamp of log entry ${entry.logIndex} does not verify with ${log.baseUrl}'s key`, {
+      logIndex: entry.logIndex,
+      log: log.baseUrl,
+    });
+  }
+}
+
+export function verifyTlogEntry(entry: TransparencyLogEntry, content: SignedContent, trust: TrustMaterial, otherTimes: readonly number[]): VerifiedTlogEntry {
+  const logIdHex = hexEncode(entry.logId);
+  const candidates = trust.tlogs.get(logIdHex);
+  if (candidates === undefined || candidates.length === 0) {
+    throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from a transparency log the trusted root does not list (log ID ${logIdHex})`, { logId: logIdHex });
+  }
+  checkTlogBody(entry.kind, entry.kindVersion, entry.canonicalizedBody, content);
+
+  // 3d: the key must have been valid when the entry was integrated; a v2 entry has no integrated time, so the
+  // other trusted times (RFC 3161) stand in for it.
+  const integratedMs = entry.integratedTime > 0 ? entry.integratedTime * 1000 : undefined;
+  const times = integratedMs !== undefined ? [integratedMs] : otherTimes;
+  const log = candidates.find((l) => times.every((t) => withinWindow(l.validFor, t)));
+  if (log === undefined) {
+    throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex}: the log's key was not valid at the time of the entry`, {
+      logId: logIdHex,
+      times: times.map((t) => new Date(t).toISOString()),
+    });
+  }
+  if (entry.inclusionPromise === undefined && entry.inclusionProof === undefined) {
+    throw new KeylessError('ERR_TLOG_INCLUSION', `log entry ${entry.logIndex} has neither an inclusion proof nor a signed entry timestamp`);
+  }
+  const checkpoint = entry.inclusionProof !== undefined ? verifyInclusionProof(entry, log) : undefined;
+  if (entry.inclusionPromise !== undefined) verifySet(entry, entry.inclusionPromise, log);
+  return {
+    logIndex: entry.logIndex,
+    baseUrl: log.baseUrl,
+    ...(entry.inclusionPromise !== undefined && integratedMs !== undefined ? { integratedTime: integratedMs } : {}),
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+  };
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KeylessError } from '../../../src/core/errors.js';
+import { gitlabIdentity } from '../../../src/verify/gitlab.js';
+import { checkIdentity, type SignerIdentity } from '../../../src/verify/identity.js';
+
+const SAN = 'https://gitlab.com/my-group/my-project//.gitlab-ci.yml@refs/heads/main';
+const signer: SignerIdentity = {
+  subjectAlternativeNames: [SAN],
+  issuer: 'https://gitlab.com',
+  extensions: { sourceRepositoryRef: 'refs/heads/main', buildTrigger: 'push' },
+  extensionsByOid: { '1.3.6.1.4.1.57264.1.14': 'refs/heads/main', '1.3.6.1.4.1.57264.1.20': 'push' },
+};
+const exact = (value: string) => ({ kind: 'exact', value }) as const;
+const identityError = (pattern: RegExp) => (err: unknown) => err instanceof KeylessError && err.code === 'ERR_IDENTITY' && pattern.test(err.message);
+
+test('exact SAN and issuer match', () => {
+  assert.ok(checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com') }]));
+});
+
+test('a regexp must match the whole SAN', () => {
+  assert.ok(checkIdentity(signer, [{ subjectAlternativeName: { kind: 'regexp', pattern: 'https://gitlab\\.com/my-group/.*' }, issuer: exact('https://gitlab.com') }]));
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: { kind: 'regexp', pattern: 'my-group/my-project' }, issuer: exact('https://gitlab.com') }]),
+    identityError(/none of the expected identities matched/),
+  );
+});
+
+test('a wrong issuer fails with cosign\'s wording and both values', () => {
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://token.actions.githubusercontent.com') }]),
+    identityError(/got subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/),
+  );
+});
+
+test('near misses get a hint: single slash, tag vs branch, trailing slash', () => {
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN.replace('//.gitlab', '/.gitlab')), issuer: exact('https://gitlab.com') }]),
+    identityError(/hint: GitLab identities have a double slash/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN.replace('refs/heads', 'refs/tags')), issuer: exact('https://gitlab.com') }]),
+    identityError(/hint: the artifact was signed from a branch, not a tag/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com/') }]),
+    identityError(/hint: the issuer differs only by a trailing slash/),
+  );
+});
+
+test('extensions are matched by name or OID', () => {
+  const base = { subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com') };
+  assert.ok(checkIdentity(signer, [{ ...base, extensions: { buildTrigger: 'push' } }]));
+  assert.ok(checkIdentity(signer, [{ ...base, extensions: { '1.3.6.1.4.1.57264.1.20': 'push' } }]));
+  assert.throws(() => checkIdentity(signer, [{ ...base, extensions: { buildTrigger: 'schedule' } }]), identityError(/extension buildTrigger: expected "schedule", got "push"/));
+});
+
+test('any of several identities may match', () => {
+  const wrong = { subjectAlternativeName: exact('x'), issuer: exact('y') };
+  const right = { subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com') };
+  assert.equal(checkIdentity(signer, [wrong, right]), right);
+});
+
+test('GitLab flags build the documented identity', () => {
+  const id = gitlabIdentity({ project: 'my-group/my-project', ref: 'refs/heads/main' });
+  assert.deepEqual(id.subjectAlternativeName, exact(SAN));
+  assert.deepEqual(id.issuer, exact('https://gitlab.com'));
+  const selfManaged = gitlabIdentity({ project: 'a/b/c', ref: 'v1.0.0', configPath: 'ci/release.yml', server: 'https://gitlab.example.com/' });
+  assert.deepEqual(selfManaged.subjectAlternativeName, exact('https://gitlab.example.com/a/b/c//ci/release.yml@refs/heads/v1.0.0'));
+  assert.deepEqual(selfManaged.issuer, exact('https://gitlab.example.com'));
+  assert.throws(() => gitlabIdentity({ project: 'just-a-name', ref: 'main' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE');
+});
