@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'ERR_SCT' // no embedded SCT verifies
   | 'ERR_TLOG_BODY' // the log entry body does not match the bundle
   | 'ERR_TLOG_INCLUSION' // the inclusion proof does not lead to the checkpoint root
+  | 'ERR_TLOG_CONSISTENCY' // a consistency proof does not show that one tree head extends another
   | 'ERR_TLOG_CHECKPOINT' // the checkpoint is not signed by the log's key
   | 'ERR_TLOG_SET' // the signed entry timestamp does not verify
   | 'ERR_TLOG_UNKNOWN' // the entry names a log the trusted root does not list, or one not valid then

@@ -7,7 +7,7 @@
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
 import { publicKeyFromSpki } from '../core/keys.js';
-import { OID_EKU_CODE_SIGNING } from '../core/oids.js';
+import { OID } from '../core/oids.js';
 import { verifyCertificateSignature, type Certificate } from '../core/x509.js';
 import { withinWindow, type CertificateAuthority, type TrustMaterial } from './trust-material.js';
 
@@ -36,7 +36,7 @@ function checkLeafProfile(leaf: Certificate): void {
   if (leaf.unhandledCritical.length > 0) {
     throw new KeylessError('ERR_CERT_CHAIN', `the signing certificate has unknown critical extensions: ${leaf.unhandledCritical.join(', ')}`);
   }
-  if (!leaf.extKeyUsage.includes(OID_EKU_CODE_SIGNING)) {
+  if (!leaf.extKeyUsage.includes(OID.codeSigning)) {
     throw new KeylessError('ERR_CERT_CHAIN', 'the signing certificate is not for code signing (no codeSigning extended key usage)');
   }
 }

@@ -6,7 +6,7 @@
 import { KeylessError } from '../core/errors.js';
 import { hexEncode } from '../core/encoding.js';
 import { sha256, verifySignature } from '../core/keys.js';
-import { OID_SCT_LIST } from '../core/oids.js';
+import { OID } from '../core/oids.js';
 import { parseSctList, sctSignedData } from '../core/sct.js';
 import { precertificateTbs, type Certificate } from '../core/x509.js';
 import { withinWindow, type TrustMaterial } from './trust-material.js';
@@ -21,7 +21,7 @@ export interface VerifiedSct {
 const SCT_HASHES: Record<number, 'sha256' | 'sha384' | 'sha512'> = { 4: 'sha256', 5: 'sha384', 6: 'sha512' };
 
 export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Certificate, trust: TrustMaterial, threshold: number): VerifiedSct[] {
-  const extension = leaf.extensions.find((e) => e.oid === OID_SCT_LIST);
+  const extension = leaf.extensions.find((e) => e.oid === OID.ctSctList);
   if (extension === undefined) {
     throw new KeylessError('ERR_SCT', 'the signing certificate has no embedded SCT, so it was not logged to certificate transparency');
   }

@@ -7,7 +7,7 @@
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
 import { digest, publicKeyFromSpki } from '../core/keys.js';
-import { OID_EKU_TIME_STAMPING } from '../core/oids.js';
+import { OID } from '../core/oids.js';
 import { hashAlgorithmName, parseTimestamp, verifyTimestampSignature, type TimestampToken } from '../core/rfc3161.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate } from '../core/x509.js';
 import { withinWindow, type CertificateAuthority, type TrustMaterial } from './trust-material.js';
@@ -59,8 +59,8 @@ export function verifyRfc3161Timestamp(der: Uint8Array, signature: Uint8Array, t
     if (path === undefined) continue;
     const signer = path[0] as Certificate;
     // RFC 3161 §2.3: the TSA's certificate MUST contain exactly one critical extended key usage, timeStamping.
-    const eku = signer.extensions.find((e) => e.oid === '2.5.29.37');
-    if (eku === undefined || !eku.critical || signer.extKeyUsage.length !== 1 || signer.extKeyUsage[0] !== OID_EKU_TIME_STAMPING) {
+    const eku = signer.extensions.find((e) => e.oid === OID.extKeyUsage);
+    if (eku === undefined || !eku.critical || signer.extKeyUsage.length !== 1 || signer.extKeyUsage[0] !== OID.timeStamping) {
       reasons.push(`${authority.uri}: the signer certificate lacks the critical timeStamping extended key usage`);
       continue;
     }
