@@ -56,8 +56,9 @@ export function verifyCertificateChain(
   const reasons: string[] = [];
   for (const authority of trust.certificateAuthorities) {
     const issuer = authority.chain[0];
-    if (issuer === undefined || !bytesEqual(issuer.subject, leaf.issuer)) continue;
-    if (!verifyCertificateSignature(leaf, publicKeyFromSpki(issuer.spki))) {
+    const issuerKey = authority.keys[0];
+    if (issuer === undefined || issuerKey === undefined || !bytesEqual(issuer.subject, leaf.issuer)) continue;
+    if (!verifyCertificateSignature(leaf, issuerKey)) {
       reasons.push(`${authority.uri}: the leaf's signature does not verify with ${issuer.subjectText()}`);
       continue;
     }

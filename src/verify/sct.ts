@@ -5,9 +5,9 @@
  */
 import { KeylessError } from '../core/errors.js';
 import { hexEncode } from '../core/encoding.js';
-import { sha256, verifySignature } from '../core/keys.js';
+import { sha256 } from '../core/keys.js';
 import { OID } from '../core/oids.js';
-import { parseSctList, sctSignedData } from '../core/sct.js';
+import { parseSctList, sctSignedData, verifySctSignature } from '../core/sct.js';
 import { precertificateTbs, type Certificate } from '../core/x509.js';
 import { withinWindow, type TrustMaterial } from './trust-material.js';
 
@@ -16,9 +16,6 @@ export interface VerifiedSct {
   readonly baseUrl: string;
   readonly timestamp: number;
 }
-
-/** RFC 5246 HashAlgorithm values that may sign an SCT. */
-const SCT_HASHES: Record<number, 'sha256' | 'sha384' | 'sha512'> = { 4: 'sha256', 5: 'sha384', 6: 'sha512' };
 
 export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Certificate, trust: TrustMaterial, threshold: number): VerifiedSct[] {
   const extension = leaf.extensions.find((e) => e.oid === OID.ctSctList);
@@ -37,9 +34,8 @@ export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Cer
       reasons.push(`SCT from unknown CT log ${logId}`);
       continue;
     }
-    const hash = SCT_HASHES[sct.hashAlgorithm];
     const data = sctSignedData(sct, issuerKeyHash, tbs);
-    const log = logs.find((l) => withinWindow(l.validFor, sct.timestamp) && hash !== undefined && verifySignature(l.key, data, sct.signature, hash));
+    const log = logs.find((l) => withinWindow(l.validFor, sct.timestamp) && verifySctSignature(sct, l.key, data));
     if (log === undefined) {
       reasons.push(`SCT from CT log ${logId} does not verify (or the log key was not valid at ${new Date(sct.timestamp).toISOString()})`);
       continue;

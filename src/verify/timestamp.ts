@@ -6,7 +6,7 @@
  */
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
-import { digest, publicKeyFromSpki } from '../core/keys.js';
+import { digest, publicKeyFromSpki, type PublicKey } from '../core/keys.js';
 import { OID } from '../core/oids.js';
 import { hashAlgorithmName, parseTimestamp, verifyTimestampSignature, type TimestampToken } from '../core/rfc3161.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate } from '../core/x509.js';
@@ -25,10 +25,12 @@ function bigintBytesEqual(serial: Uint8Array, value: bigint): boolean {
 }
 
 /** The certificate that signed the timestamp, and the chain above it, from the authority's trusted chain. */
-function signerPath(token: TimestampToken, authority: CertificateAuthority): Certificate[] | undefined {
+function signerPath(token: TimestampToken, authority: CertificateAuthority): { path: Certificate[]; key: PublicKey } | undefined {
   const leaf = authority.chain[0];
-  if (leaf !== undefined && bytesEqual(leaf.issuer, token.signer.issuer) && bigintBytesEqual(leaf.serialNumber, token.signer.serialNumber)) {
-    return [...authority.chain];
+  const leafKey = authority.keys[0];
+  if (leaf === undefined || leafKey === undefined) return undefined;
+  if (bytesEqual(leaf.issuer, token.signer.issuer) && bigintBytesEqual(leaf.serialNumber, token.signer.serialNumber)) {
+    return { path: [...authority.chain], key: leafKey };
   }
   // The token may embed its signer certificate; it counts only if the authority's first certificate issued it.
   for (const der of token.certificates) {
@@ -39,8 +41,8 @@ function signerPath(token: TimestampToken, authority: CertificateAuthority): Cer
       continue;
     }
     if (!bytesEqual(cert.issuer, token.signer.issuer) || !bigintBytesEqual(cert.serialNumber, token.signer.serialNumber)) continue;
-    if (leaf !== undefined && bytesEqual(cert.issuer, leaf.subject) && verifyCertificateSignature(cert, publicKeyFromSpki(leaf.spki))) {
-      return [cert, ...authority.chain];
+    if (bytesEqual(cert.issuer, leaf.subject) && verifyCertificateSignature(cert, leafKey)) {
+      return { path: [cert, ...authority.chain], key: publicKeyFromSpki(cert.spki) };
     }
   }
   return undefined;
@@ -55,8 +57,9 @@ export function verifyRfc3161Timestamp(der: Uint8Array, signature: Uint8Array, t
   }
   const reasons: string[] = [];
   for (const authority of trust.timestampAuthorities) {
-    const path = signerPath(token, authority);
-    if (path === undefined) continue;
+    const signerAndPath = signerPath(token, authority);
+    if (signerAndPath === undefined) continue;
+    const { path, key } = signerAndPath;
     const signer = path[0] as Certificate;
     // RFC 3161 §2.3: the TSA's certificate MUST contain exactly one critical extended key usage, timeStamping.
     const eku = signer.extensions.find((e) => e.oid === OID.extKeyUsage);
@@ -64,7 +67,7 @@ export function verifyRfc3161Timestamp(der: Uint8Array, signature: Uint8Array, t
       reasons.push(`${authority.uri}: the signer certificate lacks the critical timeStamping extended key usage`);
       continue;
     }
-    if (!verifyTimestampSignature(token, publicKeyFromSpki(signer.spki))) {
+    if (!verifyTimestampSignature(token, key)) {
       reasons.push(`${authority.uri}: the timestamp's signature does not verify`);
       continue;
     }

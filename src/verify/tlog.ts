@@ -88,7 +88,13 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, content: SignedCont
     throw new KeylessError('ERR_TLOG_INCLUSION', `log entry ${entry.logIndex} has neither an inclusion proof nor a signed entry timestamp`);
   }
   const checkpoint = entry.inclusionProof !== undefined ? verifyInclusionProof(entry, log) : undefined;
-  if (entry.inclusionPromise !== undefined) verifySet(entry, entry.inclusionPromise, log);
+  if (entry.inclusionPromise !== undefined) {
+    verifySet(entry, entry.inclusionPromise, log);
+  } else if (entry.inclusionProof !== undefined && entry.inclusionProof.logIndex !== entry.logIndex) {
+    // Without a SET nothing signs the entry's own log index, so it must be the one the proof verified
+    // (Rekor v1 shards number entries globally, but v1 entries always carry a SET).
+    throw new KeylessError('ERR_TLOG_INCLUSION', `log entry says index ${entry.logIndex} but its inclusion proof is for index ${entry.inclusionProof.logIndex}`);
+  }
   return {
     logIndex: entry.logIndex,
     baseUrl: log.baseUrl,

@@ -25,6 +25,8 @@ export interface CertificateAuthority {
   readonly uri: string;
   /** The CA's chain as the trusted root lists it: the issuing certificate first, the root last. */
   readonly chain: readonly Certificate[];
+  /** The chain's public keys, imported once (importing a key costs more than verifying with it). */
+  readonly keys: readonly PublicKey[];
   readonly validFor: ValidityWindow;
 }
 
@@ -60,16 +62,16 @@ function prepareAuthority(ca: TrustedRoot['certificateAuthorities'][number], wha
     throw new KeylessError('ERR_TRUST_INVALID', `trusted root: a ${what} (${ca.uri}) has an empty certificate chain`);
   }
   const chain = ca.certChain.map((der) => parseCertificate(der));
+  const keys = chain.map((cert) => publicKeyFromSpki(cert.spki));
   // The trusted root's own chain must hold together: each certificate signed by the next, the last self-signed.
   // Checked once here so that per-bundle verification only checks the leaf's signature.
   for (let i = 0; i < chain.length; i++) {
-    const cert = chain[i] as Certificate;
-    const issuer = chain[i + 1] ?? cert;
-    if (!verifyCertificateSignature(cert, publicKeyFromSpki(issuer.spki))) {
+    const issuerKey = keys[i + 1] ?? (keys[i] as PublicKey);
+    if (!verifyCertificateSignature(chain[i] as Certificate, issuerKey)) {
       throw new KeylessError('ERR_TRUST_INVALID', `trusted root: ${what} ${ca.uri}: certificate ${i} is not signed by the next one in its chain`);
     }
   }
-  return { uri: ca.uri, chain, validFor: ca.validFor };
+  return { uri: ca.uri, chain, keys, validFor: ca.validFor };
 }
 
 export function prepareTrustMaterial(root: TrustedRoot): TrustMaterial {

@@ -7,9 +7,9 @@
  * those times → 2 SCTs → 5 signature over the artifact → 6 identity policy.
  */
 import { KeylessError } from '../core/errors.js';
-import { bytesEqual } from '../core/encoding.js';
+import { bytesEqual, utf8Decode } from '../core/encoding.js';
 import { sha256, publicKeyFromSpki, type PublicKey } from '../core/keys.js';
-import { FULCIO_EXTENSIONS } from '../core/oids.js';
+import { FULCIO_EXTENSIONS_BY_OID } from '../core/oids.js';
 import { fulcioExtensions, parseCertificate, type Certificate } from '../core/x509.js';
 import type { Bundle } from '../bundle/index.js';
 import type { TrustedRoot } from '../trust/index.js';
@@ -65,17 +65,30 @@ export interface Verifier {
   verify(bundle: Bundle, policy: VerificationPolicy): VerificationResult;
 }
 
+function utf8DecodeLenient(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 export function signerIdentity(cert: Certificate): SignerIdentity {
   const byName = fulcioExtensions(cert);
   const byOid: Record<string, string> = {};
-  for (const ext of FULCIO_EXTENSIONS) {
-    const value = byName[ext.name];
+  for (const ext of cert.extensions) {
+    const known = FULCIO_EXTENSIONS_BY_OID.get(ext.oid);
+    if (known === undefined) continue;
+    // 1.1–1.6 hold raw strings; the others are DER UTF8Strings, decoded by fulcioExtensions under their name
+    // (`issuer` is shared by 1.1 and 1.8, so 1.1 is read raw here rather than through the name).
+    const value = known.legacy ? utf8DecodeLenient(ext.value) : byName[known.name];
     if (value !== undefined) byOid[ext.oid] = value;
   }
   return {
     subjectAlternativeNames: cert.subjectAltNames.map((n) => n.value),
     // Fulcio: the issuer is in 1.3.6.1.4.1.57264.1.8 (a DER UTF8String); older certificates only have the raw 1.1.
-    issuer: byName.issuerV2 ?? byName.issuer,
+    // fulcioExtensions names both `issuer` and prefers 1.8.
+    issuer: byName.issuer,
     extensions: byName,
     extensionsByOid: byOid,
   };
