@@ -1,0 +1,149 @@
+/** The `keyless` command as a user runs it: a real process, real files, exit codes and messages. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, vector } from '../helpers/vectors.js';
+
+const BIN = join(ROOT, 'bin', 'keyless.js');
+const GITLAB_SAN = 'https://gitlab.com/my-group/my-project//.gitlab-ci.yml@refs/heads/main';
+
+function keyless(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, KEYLESS_DEBUG: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const v = (name: string) => join(ROOT, 'test', 'vectors', name);
+const tmp = mkdtempSync(join(tmpdir(), 'keyless-cli-'));
+
+/** One coded line on stderr, no stack trace. */
+function assertCodedError(r: { stderr: string }, code: string): void {
+  assert.match(r.stderr, new RegExp(`^Error: .*\\[${code}\\]\\n$`), r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+describe('verify-blob', () => {
+  test('the documentation\'s flags verify a GitLab-signed artifact', () => {
+    const r = keyless('verify-blob', v('v1-message/artifact'), '--bundle', v('v1-message/bundle.json'), '--trusted-root', v('v1-message/trusted_root.json'),
+      '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'Verified OK\n');
+  });
+  test('the GitLab flags and an extension verify, and --output json says what was verified', () => {
+    const r = keyless('verify-blob', v('v2-message/artifact'), '--bundle', v('v2-message/bundle.json'), '--trusted-root', v('v2-message/trusted_root.json'),
+      '--gitlab-project', 'my-group/my-project', '--gitlab-ref', 'refs/heads/main', '--certificate-extension', 'buildTrigger=push', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.identity, [GITLAB_SAN]);
+    assert.equal(out.issuer, 'https://gitlab.com');
+    assert.equal(out.extensions.sourceRepositoryRef, 'refs/heads/main');
+    assert.equal(out.times[0].source, 'timestamp-authority');
+  });
+  test('a near-miss identity fails with exit 1, cosign\'s words and a hint', () => {
+    const r = keyless('verify-blob', v('v1-message/artifact'), '--bundle', v('v1-message/bundle.json'), '--trusted-root', v('v1-message/trusted_root.json'),
+      '--certificate-identity', GITLAB_SAN.replace('//.gitlab', '/.gitlab'), '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /none of the expected identities matched what was in the certificate, got subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/);
+    assert.match(r.stderr, /hint: GitLab identities have a double slash/);
+    assert.match(r.stderr, /\[ERR_IDENTITY\]\n$/);
+  });
+  test('a tampered artifact fails with exit 1', () => {
+    const file = join(tmp, 'artifact');
+    writeFileSync(file, 'not what was signed');
+    const r = keyless('verify-blob', file, '--bundle', v('v1-message/bundle.json'), '--trusted-root', v('v1-message/trusted_root.json'),
+      '--gitlab-project', 'my-group/my-project', '--gitlab-ref', 'main');
+    assert.equal(r.code, 1);
+    assertCodedError(r, 'ERR_SIGNATURE');
+  });
+  test('public-good bundles verify offline with the built-in production trusted root', () => {
+    for (const name of ['public/message-tsa-v03', 'public/rekor-v2-message', 'public/npm-provenance-intoto']) {
+      const p = vector(name);
+      const r = keyless('verify-blob', join(p.dir, p.expected.artifact), '--bundle', join(p.dir, 'bundle.json'),
+        '--certificate-identity', p.expected.identity, '--certificate-oidc-issuer', p.expected.issuer);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    }
+  });
+  test('a public v0.1 bundle whose chain carries the root certificate is refused', () => {
+    const p = vector('public/v01-dsse-2022');
+    const r = keyless('verify-blob', join(p.dir, 'artifact'), '--bundle', join(p.dir, 'bundle.json'),
+      '--certificate-identity', p.expected.identity, '--certificate-oidc-issuer', p.expected.issuer);
+    assert.equal(r.code, 1);
+    assertCodedError(r, 'ERR_CERT_CHAIN');
+  });
+});
+
+describe('bad input is a coded one-line error with exit 2', () => {
+  const good = JSON.parse(readFileSync(v('v1-message/bundle.json'), 'utf8'));
+  const cases: [string, string, string][] = [
+    ['malformed JSON', '{"mediaType": ', 'ERR_JSON'],
+    ['an unknown bundle version', JSON.stringify({ ...good, mediaType: 'application/vnd.dev.sigstore.bundle.v0.9+json' }), 'ERR_BUNDLE_UNSUPPORTED'],
+    ['bad base64', JSON.stringify({ ...good, messageSignature: { ...good.messageSignature, signature: 'not*base64' } }), 'ERR_BUNDLE_INVALID'],
+    ['a negative log index', JSON.stringify({ ...good, verificationMaterial: { ...good.verificationMaterial, tlogEntries: [{ ...good.verificationMaterial.tlogEntries[0], logIndex: '-1' }] } }), 'ERR_BUNDLE_INVALID'],
+    ['a truncated certificate', JSON.stringify({ ...good, verificationMaterial: { ...good.verificationMaterial, certificate: { rawBytes: good.verificationMaterial.certificate.rawBytes.slice(0, 200) } } }), 'ERR_CERT_INVALID'],
+  ];
+  for (const [what, text, code] of cases) {
+    test(what, () => {
+      const file = join(tmp, `${code}.json`);
+      writeFileSync(file, text);
+      const r = keyless('verify-blob', v('v1-message/artifact'), '--bundle', file, '--trusted-root', v('v1-message/trusted_root.json'),
+        '--gitlab-project', 'my-group/my-project', '--gitlab-ref', 'main');
+      assert.equal(r.code, 2, r.stderr);
+      assertCodedError(r, code);
+    });
+  }
+  test('usage errors name the problem and show usage', () => {
+    const r = keyless('verify-blob', v('v1-message/artifact'), '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--bundle is required/);
+    assert.match(r.stderr, /Usage: keyless verify-blob/);
+    const unknown = keyless('verify-blob', '--no-such-flag');
+    assert.equal(unknown.code, 2);
+    const missing = keyless('verify-blob', 'no-such-file', '--bundle', v('v1-message/bundle.json'), '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /neither a file nor a digest/);
+  });
+});
+
+describe('verify-bundle (sigstore-conformance CLI protocol)', () => {
+  test('a digest instead of a file, and a DSSE subject digest', () => {
+    for (const name of ['v1-message', 'v1-dsse', 'v2-dsse']) {
+      const digest = `sha256:${createHash('sha256').update(readFileSync(v(`${name}/artifact`))).digest('hex')}`;
+      const r = keyless('verify-bundle', '--bundle', v(`${name}/bundle.json`), '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com',
+        '--trusted-root', v(`${name}/trusted_root.json`), digest);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    }
+    const wrong = keyless('verify-bundle', '--bundle', v('v1-dsse/bundle.json'), '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com',
+      '--trusted-root', v('v1-dsse/trusted_root.json'), `sha256:${'0'.repeat(64)}`);
+    assert.equal(wrong.code, 1);
+    assertCodedError(wrong, 'ERR_SUBJECT');
+  });
+  test('--key for a bundle signed with a key', () => {
+    const r = keyless('verify-bundle', '--bundle', v('publickey-message/bundle.json'), '--key', v('publickey-message/key.pub'),
+      '--trusted-root', v('publickey-message/trusted_root.json'), v('publickey-message/artifact'));
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('inspect', () => {
+  test('shows identity, issuer, every Fulcio extension by name, log entries and times', () => {
+    const r = keyless('inspect', v('tsa-message/bundle.json'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Identity: ${GITLAB_SAN.replace(/[.]/g, '\\.')}`));
+    assert.match(r.stdout, /Issuer: https:\/\/gitlab\.com/);
+    assert.match(r.stdout, /Build Trigger \(1\.3\.6\.1\.4\.1\.57264\.1\.20\): push/);
+    assert.match(r.stdout, /Runner Environment \(1\.3\.6\.1\.4\.1\.57264\.1\.11\): gitlab-hosted/);
+    assert.match(r.stdout, /Log entry \d+: hashedrekord 0\.0\.1, integrated /);
+    assert.match(r.stdout, /RFC 3161 timestamp: \d{4}-/);
+  });
+  test('shows a DSSE statement\'s predicate type and subjects, as JSON too', () => {
+    const r = keyless('inspect', v('v1-dsse/bundle.json'), '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.statement.payloadType, 'application/vnd.in-toto+json');
+    assert.equal(out.statement.subjects.length, 1);
+    assert.equal(out.certificate.extensions.buildTrigger, 'push');
+  });
+});
