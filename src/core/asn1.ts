@@ -1,15 +1,15 @@
 /**
- * DER (X.690) reading and writing for X.509, CMS/RFC 3161 and the CT precertificate TBS.
+ * DER (X.690) reading for X.509, CMS/RFC 3161 and the CT precertificate TBS; the encoders are in asn1-encode.ts.
  *
  * Hand-written on purpose: src/core stays dependency-free and pure, and this is the verifier's hot path (a whole
- * bundle verification should take well under a millisecond). Parsing is lazy and copy-free: a node is a header
- * plus `subarray` views of the input, and a constructed node splits into children only when asked.
+ * bundle verification should take well under a millisecond). Parsing is lazy and copy-free: a node is offsets into
+ * the input (views are made on first use), and a constructed node splits into children only when asked.
  *
  * Only DER is accepted: definite lengths in their shortest form, low tag numbers, nothing after the element.
  * Every problem is a KeylessError('ERR_ASN1'); no input makes this module throw anything else.
  */
 import { KeylessError, isKeylessError, type ErrorCode } from './errors.js';
-import { concatBytes, hexEncode, toBuffer, utf8Decode, utf8Encode } from './encoding.js';
+import { hexEncode, utf8Decode } from './encoding.js';
 
 /** Universal tags (with the constructed bit where DER requires it). */
 export const TAG = {
@@ -469,115 +469,4 @@ export function decodeTime(node: Asn1): number {
     throw asn1Error('time has a field out of range');
   }
   return (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + ms;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Encoders (DER). Used to rebuild the precertificate TBS and by the CA and TSA.
-
-export function encodeLength(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`cannot encode DER length ${n}`);
-  if (n < 0x80) return Uint8Array.of(n);
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v % 256);
-  return Uint8Array.from([0x80 | out.length, ...out]);
-}
-
-export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
-  const len = encodeLength(content.length);
-  const out = new Uint8Array(1 + len.length + content.length);
-  out[0] = tag;
-  out.set(len, 1);
-  out.set(content, 1 + len.length);
-  return out;
-}
-
-export function encodeSequence(...parts: Uint8Array[]): Uint8Array {
-  return encodeTlv(TAG.SEQUENCE, concatBytes(...parts));
-}
-
-/** DER SET OF: the encoded elements sorted as octet strings (X.690 §11.6). */
-export function encodeSet(...parts: Uint8Array[]): Uint8Array {
-  const sorted = [...parts].sort((a, b) => toBuffer(a).compare(b));
-  return encodeTlv(TAG.SET, concatBytes(...sorted));
-}
-
-function base128(v: bigint): number[] {
-  const out = [Number(v & 0x7fn)];
-  for (let x = v >> 7n; x > 0n; x >>= 7n) out.unshift(Number(x & 0x7fn) | 0x80);
-  return out;
-}
-
-export function encodeOid(oid: string): Uint8Array {
-  if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(oid)) throw new TypeError(`not a dotted OID: ${oid}`);
-  const arcs = oid.split('.').map((a) => BigInt(a));
-  const [a0, a1] = arcs as [bigint, bigint];
-  if (a0 < 2n && a1 >= 40n) throw new TypeError(`OID second arc must be below 40: ${oid}`);
-  const bytes = base128(a0 * 40n + a1);
-  for (const arc of arcs.slice(2)) bytes.push(...base128(arc));
-  return encodeTlv(TAG.OID, Uint8Array.from(bytes));
-}
-
-export function encodeInteger(value: bigint | number): Uint8Array {
-  let v = BigInt(value);
-  const bytes: number[] = [];
-  if (v >= 0n) {
-    do {
-      bytes.unshift(Number(v & 0xffn));
-      v >>= 8n;
-    } while (v > 0n);
-    if ((bytes[0] as number) >= 0x80) bytes.unshift(0);
-  } else {
-    do {
-      bytes.unshift(Number(v & 0xffn));
-      v >>= 8n;
-    } while (v < -1n);
-    if ((bytes[0] as number) < 0x80) bytes.unshift(0xff);
-  }
-  return encodeTlv(TAG.INTEGER, Uint8Array.from(bytes));
-}
-
-export function encodeBoolean(value: boolean): Uint8Array {
-  return Uint8Array.of(TAG.BOOLEAN, 1, value ? 0xff : 0x00);
-}
-
-export function encodeNull(): Uint8Array {
-  return Uint8Array.of(TAG.NULL, 0);
-}
-
-export function encodeUtf8String(text: string): Uint8Array {
-  return encodeTlv(TAG.UTF8_STRING, utf8Encode(text));
-}
-
-export function encodeOctetString(bytes: Uint8Array): Uint8Array {
-  return encodeTlv(TAG.OCTET_STRING, bytes);
-}
-
-/** An octet-aligned BIT STRING (keys, signatures). */
-export function encodeBitString(bytes: Uint8Array): Uint8Array {
-  return encodeTlv(TAG.BIT_STRING, concatBytes(Uint8Array.of(0), bytes));
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-/** GeneralizedTime with millisecond precision when there is a fraction (RFC 3161 genTime). */
-export function encodeGeneralizedTime(ms: number): Uint8Array {
-  const d = new Date(ms);
-  if (!Number.isFinite(ms) || d.getUTCFullYear() > 9999 || d.getUTCFullYear() < 0) throw new TypeError(`cannot encode time ${ms}`);
-  let s = `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`;
-  s += `${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}`;
-  const frac = d.getUTCMilliseconds();
-  if (frac !== 0) s += `.${pad(frac, 3).replace(/0+$/, '')}`;
-  return encodeTlv(TAG.GENERALIZED_TIME, utf8Encode(`${s}Z`));
-}
-
-/** RFC 5280 §4.1.2.5 Time: UTCTime through 2049, GeneralizedTime after; whole seconds (milliseconds dropped). */
-export function encodeTime(ms: number): Uint8Array {
-  const seconds = Math.floor(ms / 1000) * 1000;
-  const d = new Date(seconds);
-  const year = d.getUTCFullYear();
-  if (year < 1950 || year > 2049) return encodeGeneralizedTime(seconds);
-  const s = `${pad(year % 100, 2)}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}Z`;
-  return encodeTlv(TAG.UTC_TIME, utf8Encode(s));
 }

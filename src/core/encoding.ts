@@ -6,21 +6,27 @@
 import { Buffer } from 'node:buffer';
 import { KeylessError } from './errors.js';
 
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-const BASE64URL_RE = /^[A-Za-z0-9_-]*={0,2}$/;
-
-/** Decodes standard or URL-safe base64, padded or not, as protobuf's JSON mapping allows. */
+/**
+ * Decodes standard or URL-safe base64, padded or not, as protobuf's JSON mapping allows.
+ * Node's decoder silently skips characters outside the alphabet and stops at a misplaced '=', so the result is
+ * checked against the length the text must decode to: any such character makes it come out short. (A regular
+ * expression over the text did the same job at several times the cost on the verifier's hot path.)
+ */
 export function base64Decode(text: string, what = 'base64 value'): Uint8Array {
   if (typeof text !== 'string') throw new KeylessError('ERR_ENCODING', `${what} is not a string`);
-  const urlSafe = !BASE64_RE.test(text);
-  if (urlSafe && !BASE64URL_RE.test(text)) {
-    throw new KeylessError('ERR_ENCODING', `${what} is not valid base64`, { what });
-  }
-  const unpadded = text.replace(/=+$/, '');
-  if (unpadded.length % 4 === 1 || (text.length !== unpadded.length && text.length % 4 !== 0)) {
+  const length = text.length;
+  const padding = length > 0 && text.charCodeAt(length - 1) === 61 ? (length > 1 && text.charCodeAt(length - 2) === 61 ? 2 : 1) : 0;
+  const body = length - padding;
+  if (body % 4 === 1 || (padding > 0 && length % 4 !== 0)) {
     throw new KeylessError('ERR_ENCODING', `${what} has a base64 length that cannot be decoded`, { what });
   }
-  return Buffer.from(unpadded, urlSafe ? 'base64url' : 'base64');
+  // One alphabet per value: '-'/'_' (URL-safe) and '+'/'/' (standard) never mix.
+  const urlSafe = text.indexOf('-') >= 0 || text.indexOf('_') >= 0;
+  const bytes = urlSafe && (text.indexOf('+') >= 0 || text.indexOf('/') >= 0) ? undefined : Buffer.from(text, urlSafe ? 'base64url' : 'base64');
+  if (bytes === undefined || bytes.length !== Math.floor((body * 3) / 4)) {
+    throw new KeylessError('ERR_ENCODING', `${what} is not valid base64`, { what });
+  }
+  return bytes;
 }
 
 export function base64Encode(bytes: Uint8Array): string {

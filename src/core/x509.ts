@@ -18,13 +18,12 @@ import {
   decodeSmallInteger,
   decodeString,
   decodeTime,
-  encodeSequence,
-  encodeTlv,
   parseDer,
   withErrorCode,
   type Asn1,
 } from './asn1.js';
-import { concatBytes, hexEncode, utf8Decode } from './encoding.js';
+import { encodeSequence, encodeTlv } from './asn1-encode.js';
+import { bytesEqual, concatBytes, hexEncode, utf8Decode } from './encoding.js';
 import { verifyWithAlgorithm, type PublicKey } from './keys.js';
 import { FULCIO_EXTENSIONS_BY_OID, OID } from './oids.js';
 
@@ -87,16 +86,6 @@ export interface Certificate {
   issuerText(): string;
 }
 
-/** Extensions whose meaning we enforce or expose; any other critical one lands in unhandledCritical. */
-const HANDLED = new Set<string>([
-  OID.basicConstraints,
-  OID.keyUsage,
-  OID.extKeyUsage,
-  OID.subjectAltName,
-  OID.subjectKeyIdentifier,
-  OID.authorityKeyIdentifier,
-]);
-
 const KEY_USAGE_BITS = [
   'digitalSignature',
   'contentCommitment',
@@ -127,7 +116,7 @@ function readCertificate(der: Uint8Array): Certificate {
   const serialNode = tbs.next(TAG.INTEGER, 'serialNumber');
   if (decodeInteger(serialNode) <= 0n) throw new KeylessError('ERR_CERT_INVALID', 'serial number is not positive');
   const innerAlg = tbs.next(TAG.SEQUENCE, 'signature');
-  if (!sameBytes(innerAlg.bytes, outerAlg.bytes)) {
+  if (!bytesEqual(innerAlg.bytes, outerAlg.bytes)) {
     throw new KeylessError('ERR_CERT_INVALID', 'signature algorithm differs between TBSCertificate and Certificate');
   }
   const signatureAlgorithm = decodeOid(new Asn1Reader(outerAlg, 'AlgorithmIdentifier').next(TAG.OID, 'algorithm'));
@@ -144,8 +133,7 @@ function readCertificate(der: Uint8Array): Certificate {
   tbs.end();
 
   const extensions = extsNode === undefined ? [] : readExtensions(single(extsNode, 'extensions'));
-  const derived = interpretExtensions(extensions);
-  const data = {
+  return {
     der,
     tbs: tbsNode.bytes,
     version,
@@ -158,9 +146,10 @@ function readCertificate(der: Uint8Array): Certificate {
     signatureAlgorithm,
     signature,
     extensions,
-    ...derived,
+    ...interpretExtensions(extensions),
+    subjectText: () => nameText(subject.bytes),
+    issuerText: () => nameText(issuer.bytes),
   };
-  return { ...data, subjectText: () => nameText(data.subject), issuerText: () => nameText(data.issuer) };
 }
 
 /** The one element inside an EXPLICIT tag. */
@@ -170,12 +159,6 @@ function single(node: Asn1, what: string): Asn1 {
     throw new KeylessError('ERR_CERT_INVALID', `${what} must hold exactly one element`);
   }
   return kids[0];
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function readExtensions(seq: Asn1): CertExtension[] {
@@ -211,6 +194,7 @@ function interpretExtensions(extensions: readonly CertExtension[]): Derived {
   let subjectAltNames: SubjectAltName[] = [];
   const unhandledCritical: string[] = [];
   for (const { oid, critical, value } of extensions) {
+    // the extensions read here are the ones whose criticality we honour; any other critical one is reported
     switch (oid) {
       case OID.basicConstraints: {
         const bc = new Asn1Reader(parseDer(value, 'basicConstraints'), 'BasicConstraints');
@@ -248,7 +232,7 @@ function interpretExtensions(extensions: readonly CertExtension[]): Derived {
         subjectAltNames = readGeneralNames(parseDer(value, 'subjectAltName'));
         break;
       default:
-        if (critical && !HANDLED.has(oid)) unhandledCritical.push(oid);
+        if (critical) unhandledCritical.push(oid);
     }
   }
   return {

@@ -17,6 +17,10 @@ import {
   decodeSmallInteger,
   decodeString,
   decodeTime,
+  parseDer,
+  withErrorCode,
+} from '../../../src/core/asn1.js';
+import {
   encodeBitString,
   encodeBoolean,
   encodeGeneralizedTime,
@@ -30,9 +34,7 @@ import {
   encodeTime,
   encodeTlv,
   encodeUtf8String,
-  parseDer,
-  withErrorCode,
-} from '../../../src/core/asn1.js';
+} from '../../../src/core/asn1-encode.js';
 import { hexDecode, hexEncode, utf8Encode } from '../../../src/core/encoding.js';
 import { KeylessError } from '../../../src/core/errors.js';
 

@@ -11,7 +11,7 @@ import {
   verifySignature,
   verifyWithAlgorithm,
 } from '../../../src/core/keys.js';
-import { encodeBitString, encodeInteger, encodeNull, encodeOid, encodeSequence } from '../../../src/core/asn1.js';
+import { encodeBitString, encodeInteger, encodeNull, encodeOid, encodeSequence } from '../../../src/core/asn1-encode.js';
 import { base64Decode, hexEncode, pemEncode, utf8Encode } from '../../../src/core/encoding.js';
 import { KeylessError } from '../../../src/core/errors.js';
 import { OID } from '../../../src/core/oids.js';

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomInt, sign, type KeyObject } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
 import { initializeTSA } from '@sigstore/mock';
+import { TAG, contextTag, parseDer } from '../../../src/core/asn1.js';
 import {
-  TAG,
-  contextTag,
   encodeGeneralizedTime,
   encodeInteger,
   encodeNull,
@@ -15,46 +14,46 @@ import {
   encodeSet,
   encodeTime,
   encodeTlv,
-  parseDer,
-} from '../../../src/core/asn1.js';
+} from '../../../src/core/asn1-encode.js';
 import { base64Decode, bytesEqual, concatBytes, hexEncode } from '../../../src/core/encoding.js';
 import { KeylessError } from '../../../src/core/errors.js';
 import { publicKeyFromSpki, sha256, type PublicKey } from '../../../src/core/keys.js';
 import { OID } from '../../../src/core/oids.js';
 import { hashAlgorithmName, parseTimestamp, verifyTimestampSignature } from '../../../src/core/rfc3161.js';
 import { parseCertificate } from '../../../src/core/x509.js';
+import { productionTrustedRootJson } from '../../../src/trust/production-root.js';
+import { vector } from '../../helpers/vectors.js';
 
 const code = (c: string) => (err: unknown) => err instanceof KeylessError && err.code === c;
 
 /**
- * A real TimeStampResp from timestamp.sigstage.dev (sigstore-conformance rekor2-dsse-happy-path, July 2025), over
- * the SHA-256 of the bundle's DSSE signature, and the staging TSA's signing certificate (trusted_root.staging.json).
+ * Real TimeStampResps from the production TSA (timestamp.sigstore.dev), each over the SHA-256 of its bundle's
+ * message signature, taken from the public-good bundles of test/vectors/public (see their SOURCE.md). They differ
+ * in shape: message-tsa-v03 has a nonce and embeds the TSA certificate; rekor-v2-message has no nonce and an empty
+ * `certificates` field.
  */
-const STAGING_RESPONSE = base64Decode(
-  'MIIC1DADAgEAMIICywYJKoZIhvcNAQcCoIICvDCCArgCAQMxDTALBglghkgBZQMEAgEwgcIGCyqGSIb3DQEJEAEEoIGyBIGvMIGs' +
-  'AgEBBgkrBgEEAYO/MAIwMTANBglghkgBZQMEAgEFAAQgNSZgOQLhQyE5YVACG+5yEfX0yQlOrb2N+tkwHLlv7GgCFQCZYtn/MFM8' +
-  'QxQeqH+xjmI7OME5PRgPMjAyNTA3MjUxOTUzMDRaMAMCAQECCHIblM1fq2p9oDKkMDAuMRUwEwYDVQQKEwxzaWdzdG9yZS5kZXYx' +
-  'FTATBgNVBAMTDHNpZ3N0b3JlLXRzYaAAMYIB2zCCAdcCAQEwUTA5MRUwEwYDVQQKEwxzaWdzdG9yZS5kZXYxIDAeBgNVBAMTF3Np' +
-  'Z3N0b3JlLXRzYS1zZWxmc2lnbmVkAhQKNaEGYdXiQXPGiZan8n3yfgN8pzALBglghkgBZQMEAgGggfwwGgYJKoZIhvcNAQkDMQ0G' +
-  'CyqGSIb3DQEJEAEEMBwGCSqGSIb3DQEJBTEPFw0yNTA3MjUxOTUzMDRaMC8GCSqGSIb3DQEJBDEiBCBXsc1vTwDV1QjwNVpngrpC' +
-  'FfiDZDvqh+VhxJZpzIEnJDCBjgYLKoZIhvcNAQkQAi8xfzB9MHsweQQgBvT/4Ef+s1mZtzOw16MjUBz8GOTAM2aoRdd1NudLJ0Qw' +
-  'VTA9pDswOTEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MSAwHgYDVQQDExdzaWdzdG9yZS10c2Etc2VsZnNpZ25lZAIUCjWhBmHV4kFz' +
-  'xomWp/J98n4DfKcwCgYIKoZIzj0EAwIEZzBlAjEAqlP2X4CtKNPpaAwr3emNJ80/0NbBJDevWImASmZjnTILAMbI9lMVw8cEU0Qv' +
-  'dxrFAjAnHqCSXkesDkNbGG42jE8thTigB3lhWD+zHEanwHB1CdCEa9qyhgXf1968PEZZVEM=',
+interface RealTimestamp {
+  readonly name: string;
+  readonly response: Uint8Array;
+  /** What the TSA was asked to timestamp: the bundle's signature bytes. */
+  readonly signature: Uint8Array;
+}
+
+function realTimestamp(name: string): RealTimestamp {
+  const { bundle } = vector(`public/${name}`);
+  const [ts, ...more] = bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+  assert.equal(more.length, 0);
+  return { name, response: base64Decode(ts.signedTimestamp), signature: base64Decode(bundle.messageSignature.signature) };
+}
+
+const WITH_CERT = realTimestamp('message-tsa-v03');
+const WITHOUT_CERT = realTimestamp('rekor-v2-message');
+
+/** The production TSA's signing certificate and its self-signed root (src/trust/production-root.ts). */
+const [PROD_TSA_CERT, PROD_TSA_ROOT] = (productionTrustedRootJson.timestampAuthorities[0]?.certChain.certificates ?? []).map((c) =>
+  base64Decode(c.rawBytes),
 );
-const STAGING_TSA_CERT = base64Decode(
-  'MIICDzCCAZagAwIBAgIUCjWhBmHV4kFzxomWp/J98n4DfKcwCgYIKoZIzj0EAwMwOTEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MSAw' +
-  'HgYDVQQDExdzaWdzdG9yZS10c2Etc2VsZnNpZ25lZDAeFw0yNTAzMjgwOTE0MDZaFw0zNTAzMjYwODE0MDZaMC4xFTATBgNVBAoT' +
-  'DHNpZ3N0b3JlLmRldjEVMBMGA1UEAxMMc2lnc3RvcmUtdHNhMHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEx1v5F3HpD9egHuknpBFl' +
-  'Rz7QBRDJu4aeVzt9zJLRY0lvmx1lF7WBM2c9AN8ZGPQsmDqHlJN2R/7+RxLkvlLzkc19IOx38t7mGGEcB7agUDdCF/Ky3RTLSK0X' +
-  'o/0AgHQdo2owaDAOBgNVHQ8BAf8EBAMCB4AwHQYDVR0OBBYEFKj8ZPYo3i7mO3NPVIxSxOGc3VOlMB8GA1UdIwQYMBaAFDsgRlle' +
-  'tTJNRzDObmPuc3RH8gR9MBYGA1UdJQEB/wQMMAoGCCsGAQUFBwMIMAoGCCqGSM49BAMDA2cAMGQCMESvVS6GGtF33+J19TfwENWJ' +
-  'XjRv4i0/HQFwLUSkX6TfV7g0nG8VnqNHJLvEpAtOjQIwUD3uywTXorQP1DgbV09rF9Yen+CEqs/iEpieJWPst280SSOZ5Na+dyPV' +
-  'k9/8SFk6',
-);
-const STAGING_DSSE_SIGNATURE = base64Decode(
-  'MEYCIQD81HJEJF49ZOKNQDcgcG5KiNbGU+sicdESuXORdUh42AIhAKGdTlFMAz494niB0RP4cO8bHHyMmt24u+xPPYEWLoJj',
-);
+if (PROD_TSA_CERT === undefined || PROD_TSA_ROOT === undefined) throw new Error('no TSA chain in the production trusted root');
 
 const spkiKey = (k: KeyObject): PublicKey => publicKeyFromSpki(new Uint8Array(k.export({ format: 'der', type: 'spki' })));
 
@@ -75,7 +74,7 @@ function tstInfo(o: TstOptions = {}): Uint8Array {
     encodeOid('1.3.6.1.4.1.57264.2'),
     encodeSequence(encodeSequence(encodeOid(OID.sha256), encodeNull()), encodeOctetString(o.digest ?? sha256(Uint8Array.of(1)))),
     encodeInteger(0xdeadbeefn),
-    o.genTime ?? encodeGeneralizedTime(Date.UTC(2025, 6, 25, 19, 53, 4, 250)),
+    o.genTime ?? encodeGeneralizedTime(Date.UTC(2026, 0, 2, 3, 4, 5, 250)),
     ...(o.accuracy === undefined ? [] : [o.accuracy]),
     ...(o.nonce === undefined ? [] : [encodeInteger(o.nonce)]),
     ...(o.trailing ?? []),
@@ -139,42 +138,69 @@ const ecKey = spkiKey(ecKeys.publicKey);
 
 // --- tests -------------------------------------------------------------------------------------------------------
 
-test('a real Sigstore TSA response: fields, imprint and signature', () => {
-  const ts = parseTimestamp(STAGING_RESPONSE);
-  const tsaCert = parseCertificate(STAGING_TSA_CERT);
-  assert.equal(ts.genTime, Date.UTC(2025, 6, 25, 19, 53, 4));
-  assert.equal(ts.policy, '1.3.6.1.4.1.57264.2');
-  assert.equal(ts.messageImprint.hashAlgorithm, OID.sha256);
-  assert.ok(bytesEqual(ts.messageImprint.digest, sha256(STAGING_DSSE_SIGNATURE)));
-  assert.equal(ts.nonce, 8222329154489248381n);
-  assert.equal(ts.accuracy, 1000);
-  assert.deepEqual(ts.certificates, [], 'the TSA sent an empty certificates field');
-  assert.ok(bytesEqual(ts.signer.issuer, tsaCert.issuer));
-  assert.equal(ts.signer.serialNumber, BigInt(`0x${hexEncode(tsaCert.serialNumber)}`));
-  assert.equal(ts.signer.digestAlgorithm, OID.sha256);
-  assert.equal(ts.signer.signatureAlgorithm, OID.ecdsaWithSha256);
-  assert.equal(ts.signer.contentType, OID.tstInfo);
-  assert.equal(ts.signer.signedAttrs?.[0], 0x31);
-  assert.ok(bytesEqual(ts.signer.messageDigest ?? new Uint8Array(), sha256(ts.eContent)));
-  assert.equal(verifyTimestampSignature(ts, publicKeyFromSpki(tsaCert.spki)), true);
-  assert.equal(verifyTimestampSignature(ts, ecKey), false);
-  assert.equal(STAGING_RESPONSE[ts.signer.signedAttrs ? 0 : 1], 0x30, 'parsing copied the attributes, the input is untouched');
+test('real Sigstore TSA responses: fields, imprint and signature', () => {
+  const tsaCert = parseCertificate(PROD_TSA_CERT);
+  const tsaKey = publicKeyFromSpki(tsaCert.spki);
+  const cases = [
+    {
+      real: WITH_CERT,
+      genTime: Date.UTC(2026, 7, 23, 17, 2, 0),
+      serialNumber: 0x386313b5cb7b996e17fd2f76807a552387c6f392n,
+      nonce: 0x16a6c00f74fae295n,
+      certificates: [PROD_TSA_CERT],
+    },
+    {
+      real: WITHOUT_CERT,
+      genTime: Date.UTC(2026, 6, 26, 4, 24, 40),
+      serialNumber: 0x1a5871804a0e8cd1ebde7c47e273acfddee7e8e5n,
+      nonce: undefined,
+      certificates: [], // the TSA sent an empty certificates field
+    },
+  ];
+  for (const { real, genTime, serialNumber, nonce, certificates } of cases) {
+    const input = Uint8Array.from(real.response);
+    const ts = parseTimestamp(input);
+    assert.ok(bytesEqual(input, real.response), `${real.name}: parsing leaves the input untouched`);
+    assert.equal(ts.genTime, genTime, real.name);
+    assert.equal(ts.serialNumber, serialNumber, real.name);
+    assert.equal(ts.policy, '1.3.6.1.4.1.57264.2');
+    assert.equal(ts.messageImprint.hashAlgorithm, OID.sha256);
+    assert.ok(bytesEqual(ts.messageImprint.digest, sha256(real.signature)), real.name);
+    assert.equal(ts.nonce, nonce, real.name);
+    assert.equal('nonce' in ts, nonce !== undefined, real.name);
+    assert.equal(ts.accuracy, 1000);
+    assert.deepEqual(ts.certificates.map(hexEncode), certificates.map(hexEncode), real.name);
+    assert.ok(bytesEqual(ts.signer.issuer, tsaCert.issuer));
+    assert.equal(ts.signer.serialNumber, BigInt(`0x${hexEncode(tsaCert.serialNumber)}`));
+    assert.equal(ts.signer.digestAlgorithm, OID.sha256);
+    assert.equal(ts.signer.signatureAlgorithm, OID.ecdsaWithSha256);
+    assert.equal(ts.signer.contentType, OID.tstInfo);
+    assert.equal(ts.signer.signedAttrs?.[0], 0x31, 'the [0] IMPLICIT attributes are verified as a SET');
+    assert.ok(bytesEqual(ts.signer.messageDigest ?? new Uint8Array(), sha256(ts.eContent)));
+    assert.equal(verifyTimestampSignature(ts, tsaKey), true, real.name);
+    assert.equal(verifyTimestampSignature(ts, ecKey), false);
+    assert.equal(verifyTimestampSignature(ts, publicKeyFromSpki(parseCertificate(PROD_TSA_ROOT).spki)), false, 'the TSA root did not sign it');
 
-  // the same reading as @sigstore/core
-  const theirs = RFC3161Timestamp.parse(Buffer.from(STAGING_RESPONSE));
-  assert.equal(theirs.signingTime.getTime(), ts.genTime);
-  assert.ok(bytesEqual(parseDer(ts.signer.issuer).content, theirs.signerIssuer));
-  theirs.verify(Buffer.from(STAGING_DSSE_SIGNATURE), publicKeyFromSpki(tsaCert.spki).keyObject);
+    // the same reading as @sigstore/core
+    const theirs = RFC3161Timestamp.parse(Buffer.from(real.response));
+    assert.equal(theirs.signingTime.getTime(), ts.genTime);
+    assert.ok(bytesEqual(parseDer(ts.signer.issuer).content, theirs.signerIssuer));
+    theirs.verify(Buffer.from(real.signature), tsaKey.keyObject);
+  }
 });
 
 test('a bare TimeStampToken (ContentInfo) reads the same as the response around it', () => {
-  const tokenDer = parseDer(STAGING_RESPONSE).children()[1]?.bytes ?? assert.fail();
-  const bare = parseTimestamp(tokenDer);
-  const full = parseTimestamp(STAGING_RESPONSE);
-  assert.equal(bare.genTime, full.genTime);
-  assert.ok(bytesEqual(bare.eContent, full.eContent));
-  assert.ok(bytesEqual(bare.signer.signature, full.signer.signature));
-  assert.equal(verifyTimestampSignature(bare, publicKeyFromSpki(parseCertificate(STAGING_TSA_CERT).spki)), true);
+  const tsaKey = publicKeyFromSpki(parseCertificate(PROD_TSA_CERT).spki);
+  for (const real of [WITH_CERT, WITHOUT_CERT]) {
+    const tokenDer = parseDer(real.response).children()[1]?.bytes ?? assert.fail();
+    const bare = parseTimestamp(tokenDer);
+    const full = parseTimestamp(real.response);
+    assert.equal(bare.genTime, full.genTime);
+    assert.ok(bytesEqual(bare.eContent, full.eContent));
+    assert.ok(bytesEqual(bare.signer.signature, full.signer.signature));
+    assert.deepEqual(bare.certificates.map(hexEncode), full.certificates.map(hexEncode));
+    assert.equal(verifyTimestampSignature(bare, tsaKey), true, real.name);
+  }
 });
 
 test('@sigstore/mock TSA responses, with and without the certificate', async () => {
@@ -200,7 +226,7 @@ test('@sigstore/mock TSA responses, with and without the certificate', async () 
 
 test('the TSA status must be granted or grantedWithMods', () => {
   const tok = token({ keys: ecKeys });
-  assert.equal(parseTimestamp(response(0, tok)).genTime, Date.UTC(2025, 6, 25, 19, 53, 4, 250));
+  assert.equal(parseTimestamp(response(0, tok)).genTime, Date.UTC(2026, 0, 2, 3, 4, 5, 250));
   assert.equal(verifyTimestampSignature(parseTimestamp(response(1, tok)), ecKey), true);
   for (const status of [2, 3, 4, 5]) {
     assert.throws(
@@ -297,7 +323,7 @@ test('malformed tokens are ERR_TIMESTAMP_INVALID', () => {
     }),
     'empty': new Uint8Array(),
     'empty SEQUENCE': encodeSequence(),
-    'a certificate': STAGING_TSA_CERT,
+    'a certificate': PROD_TSA_CERT,
   };
   for (const [what, der] of Object.entries(bad)) {
     assert.throws(() => parseTimestamp(der), code('ERR_TIMESTAMP_INVALID'), what);
@@ -306,9 +332,9 @@ test('malformed tokens are ERR_TIMESTAMP_INVALID', () => {
 
 test('embedded certificates: plain ones are returned, other CertificateChoices skipped', () => {
   const other = encodeTlv(contextTag(1, true), encodeSequence());
-  const ts = parseTimestamp(token({ keys: ecKeys, certificates: [STAGING_TSA_CERT, other] }));
+  const ts = parseTimestamp(token({ keys: ecKeys, certificates: [PROD_TSA_CERT, other] }));
   assert.equal(ts.certificates.length, 1);
-  assert.ok(bytesEqual(ts.certificates[0] ?? new Uint8Array(), STAGING_TSA_CERT));
+  assert.ok(bytesEqual(ts.certificates[0] ?? new Uint8Array(), PROD_TSA_CERT));
 });
 
 test('hashAlgorithmName knows SHA-2 only', () => {
@@ -318,11 +344,12 @@ test('hashAlgorithmName knows SHA-2 only', () => {
   assert.throws(() => hashAlgorithmName('1.3.14.3.2.26'), code('ERR_KEY_UNSUPPORTED'));
 });
 
-test('fuzz: 2,000 mutations of a real TSA response only ever raise KeylessError', () => {
-  const key = publicKeyFromSpki(parseCertificate(STAGING_TSA_CERT).spki);
+test('fuzz: 2,000 mutations of real TSA responses only ever raise KeylessError', () => {
+  const key = publicKeyFromSpki(parseCertificate(PROD_TSA_CERT).spki);
   let parsed = 0;
   for (let i = 0; i < 2000; i++) {
-    const b = Uint8Array.from(STAGING_RESPONSE);
+    // both shapes: with an embedded certificate and a nonce, and with neither
+    const b = Uint8Array.from((i % 2 === 0 ? WITH_CERT : WITHOUT_CERT).response);
     let der: Uint8Array = b;
     const at = randomInt(b.length);
     switch (randomInt(4)) {

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { EXTENSION_OID_SCT, X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { initializeCA, initializeCTLog } from '@sigstore/mock';
-import { encodeOctetString, encodeSequence, encodeNull } from '../../../src/core/asn1.js';
+import { encodeOctetString, encodeSequence, encodeNull } from '../../../src/core/asn1-encode.js';
 import { base64Decode, bytesEqual, concatBytes, hexEncode } from '../../../src/core/encoding.js';
 import { KeylessError } from '../../../src/core/errors.js';
 import { publicKeyFromSpki, sha256 } from '../../../src/core/keys.js';
@@ -18,53 +17,22 @@ import {
   type Sct,
 } from '../../../src/core/sct.js';
 import { findExtension, parseCertificate, precertificateTbs, type Certificate } from '../../../src/core/x509.js';
+import { productionTrustedRootJson } from '../../../src/trust/production-root.js';
+import { vector } from '../../helpers/vectors.js';
 
 const code = (c: string) => (err: unknown) => err instanceof KeylessError && err.code === c;
 
-/** A real public-good Fulcio leaf with an SCT from ctfe.sigstore.dev/2022 (sigstore-conformance a.txt.sigstore, June 2023). */
+/**
+ * A real production Fulcio leaf with one SCT from ctfe.sigstore.dev/2022: the signing certificate of the
+ * sigstore@3.1.0 npm provenance (GitHub Actions, sigstore-js release workflow, February 2025); see
+ * test/vectors/public/npm-provenance-intoto/SOURCE.md.
+ */
 const PROD_LEAF = base64Decode(
-  'MIIINjCCB72gAwIBAgIUMnaEYHoyF+1ZnZUItJOg3pHN18QwCgYIKoZIzj0EAwMwNzEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MR4w' +
-  'HAYDVQQDExVzaWdzdG9yZS1pbnRlcm1lZGlhdGUwHhcNMjMwNjE1MTgyMTEzWhcNMjMwNjE1MTgzMTEzWjAAMHYwEAYHKoZIzj0C' +
-  'AQYFK4EEACIDYgAEVksCG3QYk8A9OHqJrvWKptLUib0Kv72OdSqPgqp3aQDK+TVWqsruLlXsIrSYXtL6T2p69jBODX7RbPpP5Yg1' +
-  'QrdtUV9kQkRYT6zfiZAcUz2ry4QwFwsvYqF4fHOYI6fao4IGvzCCBrswDgYDVR0PAQH/BAQDAgeAMBMGA1UdJQQMMAoGCCsGAQUF' +
-  'BwMDMB0GA1UdDgQWBBRyhcekRMOPZxtXCddfTHWMJWF2CTAfBgNVHSMEGDAWgBTf0+nPViQRlvmo2OkoVaLGLhhkPzCBpQYDVR0R' +
-  'AQH/BIGaMIGXhoGUaHR0cHM6Ly9naXRodWIuY29tL3NpZ3N0b3JlLWNvbmZvcm1hbmNlL2V4dHJlbWVseS1kYW5nZXJvdXMtcHVi' +
-  'bGljLW9pZGMtYmVhY29uLy5naXRodWIvd29ya2Zsb3dzL2V4dHJlbWVseS1kYW5nZXJvdXMtb2lkYy1iZWFjb24ueW1sQHJlZnMv' +
-  'aGVhZHMvbWFpbjA5BgorBgEEAYO/MAEBBCtodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tMB8GCisG' +
-  'AQQBg78wAQIEEXdvcmtmbG93X2Rpc3BhdGNoMDYGCisGAQQBg78wAQMEKGFmNzg1YjZkM2IwZmEwYzBhYTEzMDVmYWVlN2NlNjAz' +
-  'NmU4ZDkwYzQwLQYKKwYBBAGDvzABBAQfRXh0cmVtZWx5IGRhbmdlcm91cyBPSURDIGJlYWNvbjBJBgorBgEEAYO/MAEFBDtzaWdz' +
-  'dG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbjAdBgorBgEEAYO/MAEGBA9yZWZz' +
-  'L2hlYWRzL21haW4wOwYKKwYBBAGDvzABCAQtDCtodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tMIGm' +
-  'BgorBgEEAYO/MAEJBIGXDIGUaHR0cHM6Ly9naXRodWIuY29tL3NpZ3N0b3JlLWNvbmZvcm1hbmNlL2V4dHJlbWVseS1kYW5nZXJv' +
-  'dXMtcHVibGljLW9pZGMtYmVhY29uLy5naXRodWIvd29ya2Zsb3dzL2V4dHJlbWVseS1kYW5nZXJvdXMtb2lkYy1iZWFjb24ueW1s' +
-  'QHJlZnMvaGVhZHMvbWFpbjA4BgorBgEEAYO/MAEKBCoMKGFmNzg1YjZkM2IwZmEwYzBhYTEzMDVmYWVlN2NlNjAzNmU4ZDkwYzQw' +
-  'HQYKKwYBBAGDvzABCwQPDA1naXRodWItaG9zdGVkMF4GCisGAQQBg78wAQwEUAxOaHR0cHM6Ly9naXRodWIuY29tL3NpZ3N0b3Jl' +
-  'LWNvbmZvcm1hbmNlL2V4dHJlbWVseS1kYW5nZXJvdXMtcHVibGljLW9pZGMtYmVhY29uMDgGCisGAQQBg78wAQ0EKgwoYWY3ODVi' +
-  'NmQzYjBmYTBjMGFhMTMwNWZhZWU3Y2U2MDM2ZThkOTBjNDAfBgorBgEEAYO/MAEOBBEMD3JlZnMvaGVhZHMvbWFpbjAZBgorBgEE' +
-  'AYO/MAEPBAsMCTYzMjU5Njg5NzA3BgorBgEEAYO/MAEQBCkMJ2h0dHBzOi8vZ2l0aHViLmNvbS9zaWdzdG9yZS1jb25mb3JtYW5j' +
-  'ZTAZBgorBgEEAYO/MAERBAsMCTEzMTgwNDU2MzCBpgYKKwYBBAGDvzABEgSBlwyBlGh0dHBzOi8vZ2l0aHViLmNvbS9zaWdzdG9y' +
-  'ZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi8uZ2l0aHViL3dvcmtmbG93cy9leHRy' +
-  'ZW1lbHktZGFuZ2Vyb3VzLW9pZGMtYmVhY29uLnltbEByZWZzL2hlYWRzL21haW4wOAYKKwYBBAGDvzABEwQqDChhZjc4NWI2ZDNi' +
-  'MGZhMGMwYWExMzA1ZmFlZTdjZTYwMzZlOGQ5MGM0MCEGCisGAQQBg78wARQEEwwRd29ya2Zsb3dfZGlzcGF0Y2gwgYEGCisGAQQB' +
-  'g78wARUEcwxxaHR0cHM6Ly9naXRodWIuY29tL3NpZ3N0b3JlLWNvbmZvcm1hbmNlL2V4dHJlbWVseS1kYW5nZXJvdXMtcHVibGlj' +
-  'LW9pZGMtYmVhY29uL2FjdGlvbnMvcnVucy81MjgyMjY1NjUwL2F0dGVtcHRzLzEwgYsGCisGAQQB1nkCBAIEfQR7AHkAdwDdPTBq' +
-  'xscRMmMZHhyZZzcCokpeuN48rf+HinKALynujgAAAYjASkcvAAAEAwBIMEYCIQCM8TE4SEyQkolpKE6C2PGoERU2Pn2E0vXQc3VS' +
-  'qjAa6gIhAKuBBg6j98COAHgoPhAnUCmkqxo+s1aZW5y7tyTZpOa8MAoGCCqGSM49BAMDA2cAMGQCMGb1PmpDy3HFkddRx7miZk45' +
-  'jgksnYxqtlpw1D2DhjBH9tRPikG+0ydtZ5A2k/0MzAIwKEHYjwLEwmbFE0g19hIggUeMW5sURcF4nEAt2MMxsGAceuHPF9Oz86Tn' +
-  'liE7BnVc',
+  vector('public/npm-provenance-intoto').bundle.verificationMaterial.x509CertificateChain.certificates[0].rawBytes,
 );
 
-interface TrustedRoot {
-  certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
-  ctlogs: { baseUrl: string; publicKey: { rawBytes: string }; logId: { keyId: string } }[];
-}
-
-function publicGoodRoot(): TrustedRoot {
-  const require = createRequire(import.meta.url);
-  const seeds = require('@sigstore/tuf/seeds.json') as Record<string, { targets: Record<string, string> }>;
-  const target = Object.values(seeds)[0]?.targets['trusted_root.json'] ?? assert.fail('no trusted root in seeds');
-  return JSON.parse(new TextDecoder().decode(base64Decode(target))) as TrustedRoot;
-}
+/** The public-good trusted root (src/trust/production-root.ts): Fulcio CA chains and CT log keys. */
+const root = productionTrustedRootJson;
 
 function sctsOf(cert: Certificate): Sct[] {
   return parseSctList(findExtension(cert, OID.ctSctList)?.value ?? assert.fail('no SCT list'));
@@ -103,13 +71,12 @@ const sample: Sct = {
 };
 
 test('a real public-good SCT verifies against the public-good CT log and Fulcio intermediate', () => {
-  const root = publicGoodRoot();
   const leaf = parseCertificate(PROD_LEAF);
   const [sct, ...more] = sctsOf(leaf);
   assert.ok(sct);
   assert.equal(more.length, 0);
   assert.equal(sct.version, 0);
-  assert.equal(sct.timestamp, 1686853273391);
+  assert.equal(sct.timestamp, Date.UTC(2025, 1, 4, 20, 35, 47, 184));
   assert.equal(sct.hashAlgorithm, 4);
   assert.equal(sct.signatureAlgorithm, 3);
   const log = root.ctlogs.find((l) => bytesEqual(base64Decode(l.logId.keyId), sct.logId)) ?? assert.fail('log not in trusted root');

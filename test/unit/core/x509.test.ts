@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { X509Certificate as NodeX509, generateKeyPairSync, randomInt, sign, type KeyObject } from 'node:crypto';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { initializeCA } from '@sigstore/mock';
+import { contextTag, parseDer, TAG } from '../../../src/core/asn1.js';
 import {
-  contextTag,
   encodeBoolean,
   encodeInteger,
   encodeNull,
@@ -16,9 +15,7 @@ import {
   encodeTime,
   encodeTlv,
   encodeUtf8String,
-  parseDer,
-  TAG,
-} from '../../../src/core/asn1.js';
+} from '../../../src/core/asn1-encode.js';
 import { base64Decode, bytesEqual, concatBytes, hexDecode, hexEncode, utf8Encode } from '../../../src/core/encoding.js';
 import { KeylessError } from '../../../src/core/errors.js';
 import { publicKeyFromSpki } from '../../../src/core/keys.js';
@@ -33,52 +30,33 @@ import {
   verifyCertificateSignature,
   type Certificate,
 } from '../../../src/core/x509.js';
+import { productionTrustedRootJson } from '../../../src/trust/production-root.js';
+import { vector } from '../../helpers/vectors.js';
 
 const code = (c: string) => (err: unknown) => err instanceof KeylessError && err.code === c;
 
-/** A real public-good staging Fulcio leaf (sigstore-conformance rekor2-dsse-happy-path, July 2025). */
-const STAGING_LEAF = base64Decode(
-  'MIIIMzCCB7igAwIBAgIUV+3JGg4oCZO0IhmXvZ07COcKfNcwCgYIKoZIzj0EAwMwNzEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MR4w' +
-  'HAYDVQQDExVzaWdzdG9yZS1pbnRlcm1lZGlhdGUwHhcNMjUwNzI1MTk1MzA0WhcNMjUwNzI1MjAwMzA0WjAAMFkwEwYHKoZIzj0C' +
-  'AQYIKoZIzj0DAQcDQgAE6XIT0FGaRoUnY24cbqOnxtGLaYGXaQgguU6czBc/hR3qg0MbIYpaGZBjzILeq2p7ljzObkBlleVO/fFh' +
-  'GcFt5qOCBtcwggbTMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDAzAdBgNVHQ4EFgQUhS0i5OHw64JLbzKFXGPx' +
-  'eSPG5YowHwYDVR0jBBgwFoAUcYYwphR8Ym/599b0BRp/X//rb6wwgaUGA1UdEQEB/wSBmjCBl4aBlGh0dHBzOi8vZ2l0aHViLmNv' +
-  'bS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi8uZ2l0aHViL3dvcmtm' +
-  'bG93cy9leHRyZW1lbHktZGFuZ2Vyb3VzLW9pZGMtYmVhY29uLnltbEByZWZzL2hlYWRzL21haW4wOQYKKwYBBAGDvzABAQQraHR0' +
-  'cHM6Ly90b2tlbi5hY3Rpb25zLmdpdGh1YnVzZXJjb250ZW50LmNvbTAfBgorBgEEAYO/MAECBBF3b3JrZmxvd19kaXNwYXRjaDA2' +
-  'BgorBgEEAYO/MAEDBCg5NzM5Nzk4OTQ1YjJhODQ4ZTkxMWJjZjFkZGRiOTcyOThjYWRlMGIxMC0GCisGAQQBg78wAQQEH0V4dHJl' +
-  'bWVseSBkYW5nZXJvdXMgT0lEQyBiZWFjb24wSQYKKwYBBAGDvzABBQQ7c2lnc3RvcmUtY29uZm9ybWFuY2UvZXh0cmVtZWx5LWRh' +
-  'bmdlcm91cy1wdWJsaWMtb2lkYy1iZWFjb24wHQYKKwYBBAGDvzABBgQPcmVmcy9oZWFkcy9tYWluMDsGCisGAQQBg78wAQgELQwr' +
-  'aHR0cHM6Ly90b2tlbi5hY3Rpb25zLmdpdGh1YnVzZXJjb250ZW50LmNvbTCBpgYKKwYBBAGDvzABCQSBlwyBlGh0dHBzOi8vZ2l0' +
-  'aHViLmNvbS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi8uZ2l0aHVi' +
-  'L3dvcmtmbG93cy9leHRyZW1lbHktZGFuZ2Vyb3VzLW9pZGMtYmVhY29uLnltbEByZWZzL2hlYWRzL21haW4wOAYKKwYBBAGDvzAB' +
-  'CgQqDCg5NzM5Nzk4OTQ1YjJhODQ4ZTkxMWJjZjFkZGRiOTcyOThjYWRlMGIxMB0GCisGAQQBg78wAQsEDwwNZ2l0aHViLWhvc3Rl' +
-  'ZDBeBgorBgEEAYO/MAEMBFAMTmh0dHBzOi8vZ2l0aHViLmNvbS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vy' +
-  'b3VzLXB1YmxpYy1vaWRjLWJlYWNvbjA4BgorBgEEAYO/MAENBCoMKDk3Mzk3OTg5NDViMmE4NDhlOTExYmNmMWRkZGI5NzI5OGNh' +
-  'ZGUwYjEwHwYKKwYBBAGDvzABDgQRDA9yZWZzL2hlYWRzL21haW4wGQYKKwYBBAGDvzABDwQLDAk2MzI1OTY4OTcwNwYKKwYBBAGD' +
-  'vzABEAQpDCdodHRwczovL2dpdGh1Yi5jb20vc2lnc3RvcmUtY29uZm9ybWFuY2UwGQYKKwYBBAGDvzABEQQLDAkxMzE4MDQ1NjMw' +
-  'gaYGCisGAQQBg78wARIEgZcMgZRodHRwczovL2dpdGh1Yi5jb20vc2lnc3RvcmUtY29uZm9ybWFuY2UvZXh0cmVtZWx5LWRhbmdl' +
-  'cm91cy1wdWJsaWMtb2lkYy1iZWFjb24vLmdpdGh1Yi93b3JrZmxvd3MvZXh0cmVtZWx5LWRhbmdlcm91cy1vaWRjLWJlYWNvbi55' +
-  'bWxAcmVmcy9oZWFkcy9tYWluMDgGCisGAQQBg78wARMEKgwoOTczOTc5ODk0NWIyYTg0OGU5MTFiY2YxZGRkYjk3Mjk4Y2FkZTBi' +
-  'MTAhBgorBgEEAYO/MAEUBBMMEXdvcmtmbG93X2Rpc3BhdGNoMIGCBgorBgEEAYO/MAEVBHQMcmh0dHBzOi8vZ2l0aHViLmNvbS9z' +
-  'aWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi9hY3Rpb25zL3J1bnMvMTY1' +
-  'MzA0MTQ2MTkvYXR0ZW1wdHMvMTAWBgorBgEEAYO/MAEWBAgMBnB1YmxpYzCBigYKKwYBBAHWeQIEAgR8BHoAeAB2ACswvNxoiMni' +
-  '4dgmKV50H0g5MZYC8pwzy15DQP6yrIZ6AAABmEMlcU4AAAQDAEcwRQIgLjOl/CcgQy1e4St+qYJNMf63yNRSztMgyvarfVPp6r8C' +
-  'IQCxgBebUVBG1T0BHeb4qTiSfdf2+7NmFtuvjz74RIlV+TAKBggqhkjOPQQDAwNpADBmAjEAqJOgN08XMRKesfGuxFZ6vKvd0W07' +
-  'SfygmQI2QcIsy3Zf6DpM+weQhVEDHyWpmMoDAjEA8ZIdT7ATgcXTfHq/stVBa5fO+LGxc8I+ygsMhPFGBz3pTftLWLAjlwMhAeX8' +
-  'KHLS',
-);
-/** The staging Fulcio intermediate that issued it (sigstore-conformance trusted_root.staging.json). */
-const STAGING_INTERMEDIATE = base64Decode(
-  'MIICGTCCAaCgAwIBAgITJta/okfgHvjabGm1BOzuhrwA1TAKBggqhkjOPQQDAzAqMRUwEwYDVQQKEwxzaWdzdG9yZS5kZXYxETAP' +
-  'BgNVBAMTCHNpZ3N0b3JlMB4XDTIyMDQxNDIxMzg0MFoXDTMyMDMyMjE2NTA0NVowNzEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MR4w' +
-  'HAYDVQQDExVzaWdzdG9yZS1pbnRlcm1lZGlhdGUwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAASosAySWJQ/tK5r8T5aHqavk0oI+BKQ' +
-  'bnLLdmOMRXHQF/4Hx9KtNfpcdjH9hNKQSBxSlLFFN3tvFCco0qFBzWYwZtsYsBe1l91qYn/9VHFTaEVwYQWIJEEvrs0fvPuAqjaj' +
-  'ezB5MA4GA1UdDwEB/wQEAwIBBjATBgNVHSUEDDAKBggrBgEFBQcDAzASBgNVHRMBAf8ECDAGAQH/AgEAMB0GA1UdDgQWBBRxhjCm' +
-  'FHxib/n31vQFGn9f/+tvrDAfBgNVHSMEGDAWgBT/QjK6aH2rOnCv3AzUGuI+h49mZTAKBggqhkjOPQQDAwNnADBkAjAM1lbKkcqQ' +
-  'lE/UspMTbWNo1y2TaJ44tx3l/FJFceTSdDZ+0W1OHHeU4twie/lq8XgCMHQxgEv26xNNiAGyPXbkYgrDPvbOqp0UeWX4mJnLSrBr' +
-  '3aN/KX1SBrKQu220FmVL0Q==',
-);
+/**
+ * A real production Fulcio leaf: the signing certificate of the sigstore@3.1.0 npm provenance, issued to the
+ * sigstore-js release workflow on GitHub Actions (February 2025); see test/vectors/public/npm-provenance-intoto.
+ */
+const NPM_VECTOR = vector('public/npm-provenance-intoto');
+const PROD_LEAF = base64Decode(NPM_VECTOR.bundle.verificationMaterial.x509CertificateChain.certificates[0].rawBytes);
+
+/** The production trusted root's chains (src/trust/production-root.ts): Fulcio CAs, then TSAs. */
+function publicGoodChains(): Uint8Array[][] {
+  const root = productionTrustedRootJson;
+  return [...root.certificateAuthorities, ...root.timestampAuthorities].map((ca) =>
+    ca.certChain.certificates.map((c) => base64Decode(c.rawBytes)),
+  );
+}
+
+/** The production Fulcio intermediate, picked by its subject as node:crypto reads it (not by our parser). */
+const PROD_INTERMEDIATE =
+  publicGoodChains()
+    .flat()
+    .find((der) => new NodeX509(Buffer.from(der)).subject === 'O=sigstore.dev\nCN=sigstore-intermediate') ??
+  assert.fail('no sigstore-intermediate in the production trusted root');
+
 /** sigstore-js's fixture leaf with a Fulcio otherName SAN (packages/verify __fixtures__/certs.ts). */
 const OTHERNAME_LEAF = base64Decode(
   'MIIB8TCCAXegAwIBAgIUBHcWnSa4N1K+z/dRDitfwGT6RUowCgYIKoZIzj0EAwMwMzETMBEGA1UECgwKZm9vYmFyLmRldjEcMBoG' +
@@ -89,23 +67,6 @@ const OTHERNAME_LEAF = base64Decode(
   'B6AFDANGT08wCgYIKoZIzj0EAwMDaAAwZQIwWi7Kx/jf8O3riw+dLxK2p4+JPbH92aFrq3WozDexiXb1ZTM3FhaFFrM15gMKWlVh' +
   'AjEAig8qoM7nW0cPq0x029VvJPjm4knz7ZvmnY3dVwmStvcPrB+2+tmxDfK1BKl1v5/Z',
 );
-
-interface TrustedRootCa {
-  certChain: { certificates: { rawBytes: string }[] };
-}
-
-function publicGoodCAs(): Uint8Array[][] {
-  const require = createRequire(import.meta.url);
-  const seeds = require('@sigstore/tuf/seeds.json') as Record<string, { targets: Record<string, string> }>;
-  const target = Object.values(seeds)[0]?.targets['trusted_root.json'] ?? assert.fail('no trusted root in seeds');
-  const root = JSON.parse(new TextDecoder().decode(base64Decode(target))) as {
-    certificateAuthorities: TrustedRootCa[];
-    timestampAuthorities: TrustedRootCa[];
-  };
-  return [...root.certificateAuthorities, ...root.timestampAuthorities].map((ca) =>
-    ca.certChain.certificates.map((c) => base64Decode(c.rawBytes)),
-  );
-}
 
 // --- a small certificate builder on our own encoders, to reach shapes no CA library will produce --------------
 
@@ -178,7 +139,7 @@ function defaultExtensions(): Ext[] {
 // --- tests -------------------------------------------------------------------------------------------------------
 
 test('the public-good CA and TSA chains parse, agree with node:crypto, and verify', () => {
-  const chains = publicGoodCAs();
+  const chains = publicGoodChains();
   assert.ok(chains.length >= 3);
   for (const chain of chains) {
     const certs = chain.map(parseCertificate);
@@ -204,12 +165,12 @@ test('the public-good CA and TSA chains parse, agree with node:crypto, and verif
 });
 
 test('a real Fulcio leaf: fields, identity, Fulcio extensions and its issuer’s signature', () => {
-  const leaf = parseCertificate(STAGING_LEAF);
-  const intermediate = parseCertificate(STAGING_INTERMEDIATE);
+  const leaf = parseCertificate(PROD_LEAF);
+  const intermediate = parseCertificate(PROD_INTERMEDIATE);
   assert.equal(leaf.version, 3);
-  assert.equal(hexEncode(leaf.serialNumber), '57edc91a0e280993b4221997bd9d3b08e70a7cd7');
-  assert.equal(leaf.notBefore, Date.UTC(2025, 6, 25, 19, 53, 4));
-  assert.equal(leaf.notAfter, Date.UTC(2025, 6, 25, 20, 3, 4));
+  assert.equal(hexEncode(leaf.serialNumber), '379fefec5a9c854c94a3935bf86f737c408eb007');
+  assert.equal(leaf.notBefore, Date.UTC(2025, 1, 4, 20, 35, 47));
+  assert.equal(leaf.notAfter, Date.UTC(2025, 1, 4, 20, 45, 47));
   assert.equal(leaf.signatureAlgorithm, OID.ecdsaWithSha384);
   assert.equal(leaf.subjectText(), '');
   assert.equal(leaf.issuerText(), 'CN=sigstore-intermediate, O=sigstore.dev');
@@ -220,46 +181,48 @@ test('a real Fulcio leaf: fields, identity, Fulcio extensions and its issuer’s
   assert.deepEqual(leaf.extKeyUsage, [OID.codeSigning]);
   assert.deepEqual(leaf.unhandledCritical, []);
   assert.ok(leaf.authorityKeyId && intermediate.subjectKeyId && bytesEqual(leaf.authorityKeyId, intermediate.subjectKeyId));
-  assert.equal(hexEncode(leaf.subjectKeyId ?? new Uint8Array()), '852d22e4e1f0eb824b6f32855c63f17923c6e58a');
-  const identity =
-    'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+  assert.equal(hexEncode(leaf.subjectKeyId ?? new Uint8Array()), '985982428c8000287dc63a564d2e5edd19ded9ad');
+  const identity = 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main';
+  assert.equal(identity, NPM_VECTOR.expected.identity);
   assert.deepEqual(leaf.subjectAltNames, [{ type: 'uri', value: identity }]);
   assert.equal(intermediate.isCA, true);
   assert.equal(intermediate.pathLen, 0);
   assert.equal(verifyCertificateSignature(leaf, publicKeyFromSpki(intermediate.spki)), true);
   assert.equal(verifyCertificateSignature(leaf, publicKeyFromSpki(leaf.spki)), false);
 
+  const sha = '06cd267cbdc2eeaa04294995622db9f6ad2fa7cf';
   assert.deepEqual(fulcioExtensions(leaf), {
     issuer: 'https://token.actions.githubusercontent.com',
-    githubWorkflowTrigger: 'workflow_dispatch',
-    githubWorkflowSHA: '9739798945b2a848e911bcf1dddb97298cade0b1',
-    githubWorkflowName: 'Extremely dangerous OIDC beacon',
-    githubWorkflowRepository: 'sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+    githubWorkflowTrigger: 'push',
+    githubWorkflowSHA: sha,
+    githubWorkflowName: 'Release',
+    githubWorkflowRepository: 'sigstore/sigstore-js',
     githubWorkflowRef: 'refs/heads/main',
     buildSignerURI: identity,
-    buildSignerDigest: '9739798945b2a848e911bcf1dddb97298cade0b1',
+    buildSignerDigest: sha,
     runnerEnvironment: 'github-hosted',
-    sourceRepositoryURI: 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon',
-    sourceRepositoryDigest: '9739798945b2a848e911bcf1dddb97298cade0b1',
+    sourceRepositoryURI: 'https://github.com/sigstore/sigstore-js',
+    sourceRepositoryDigest: sha,
     sourceRepositoryRef: 'refs/heads/main',
-    sourceRepositoryIdentifier: '632596897',
-    sourceRepositoryOwnerURI: 'https://github.com/sigstore-conformance',
-    sourceRepositoryOwnerIdentifier: '131804563',
+    sourceRepositoryIdentifier: '495574555',
+    sourceRepositoryOwnerURI: 'https://github.com/sigstore',
+    sourceRepositoryOwnerIdentifier: '71096353',
     buildConfigURI: identity,
-    buildConfigDigest: '9739798945b2a848e911bcf1dddb97298cade0b1',
-    buildTrigger: 'workflow_dispatch',
-    runInvocationURI: 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/actions/runs/16530414619/attempts/1',
+    buildConfigDigest: sha,
+    buildTrigger: 'push',
+    runInvocationURI: 'https://github.com/sigstore/sigstore-js/actions/runs/13144357684/attempts/1',
     sourceRepositoryVisibilityAtSigning: 'public',
   });
+  assert.equal(fulcioExtensions(leaf).issuer, NPM_VECTOR.expected.issuer);
 
   // the same reading as @sigstore/core
-  const theirs = SigstoreX509.parse(Buffer.from(STAGING_LEAF));
+  const theirs = SigstoreX509.parse(Buffer.from(PROD_LEAF));
   assert.equal(hexEncode(leaf.serialNumber), hexEncode(theirs.serialNumber));
   assert.equal(leaf.notAfter, theirs.notAfter.getTime());
   assert.ok(bytesEqual(parseDer(leaf.issuer).content, theirs.issuer), '@sigstore/core gives the Name’s content');
   assert.ok(bytesEqual(leaf.spki, theirs.publicKey));
   assert.equal(theirs.subjectAltName, identity);
-  assert.equal(theirs.verify(SigstoreX509.parse(Buffer.from(STAGING_INTERMEDIATE))), true);
+  assert.equal(theirs.verify(SigstoreX509.parse(Buffer.from(PROD_INTERMEDIATE))), true);
 });
 
 test('the Fulcio table lists .1 to .24 with sigstore-go’s names', () => {
@@ -533,10 +496,10 @@ function mutate(input: Uint8Array): Uint8Array {
 }
 
 test('fuzz: 2,000 mutations of a real Fulcio leaf only ever raise KeylessError', () => {
-  const issuerKey = publicKeyFromSpki(parseCertificate(STAGING_INTERMEDIATE).spki);
+  const issuerKey = publicKeyFromSpki(parseCertificate(PROD_INTERMEDIATE).spki);
   let parsed = 0;
   for (let i = 0; i < 2000; i++) {
-    const der = mutate(STAGING_LEAF);
+    const der = mutate(PROD_LEAF);
     let cert: Certificate;
     try {
       cert = parseCertificate(der);
