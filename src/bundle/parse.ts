@@ -7,6 +7,7 @@
  */
 import { KeylessError } from '../core/errors.js';
 import { isJsonObject, ObjectReader, ProblemList } from './json-reader.js';
+import { cosignLegacyToBundleJson, isCosignLegacyBundle } from './cosign-legacy.js';
 import { frozenJsonCopy, rememberRaw } from './raw.js';
 import {
   BUNDLE_V01_MEDIA_TYPE,
@@ -55,6 +56,7 @@ export function parseBundleText(text: string): Bundle {
 }
 
 function parse(json: unknown, text: string | undefined): Bundle {
+  if (isCosignLegacyBundle(json)) return parse(cosignLegacyToBundleJson(json), undefined);
   if (!isJsonObject(json)) {
     throw new KeylessError('ERR_JSON', 'a bundle must be a JSON object', { type: Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json });
   }

@@ -58,6 +58,21 @@ describe('verify-blob', () => {
     assert.equal(r.code, 1);
     assertCodedError(r, 'ERR_SIGNATURE');
   });
+  test('a cosign 2 `sign-blob --bundle` file verifies too', () => {
+    const b = JSON.parse(readFileSync(v('v1-message/bundle.json'), 'utf8'));
+    const entry = b.verificationMaterial.tlogEntries[0];
+    const pem = `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`;
+    const file = join(tmp, 'cosign.bundle');
+    writeFileSync(file, JSON.stringify({
+      base64Signature: b.messageSignature.signature,
+      cert: Buffer.from(pem).toString('base64'),
+      rekorBundle: { SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp, Payload: {
+        body: entry.canonicalizedBody, integratedTime: Number(entry.integratedTime), logIndex: Number(entry.logIndex), logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex') } },
+    }));
+    const r = keyless('verify-blob', v('v1-message/artifact'), '--bundle', file, '--trusted-root', v('v1-message/trusted_root.json'),
+      '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 0, r.stderr);
+  });
   test('public-good bundles verify offline with the built-in production trusted root', () => {
     for (const name of ['public/message-tsa-v03', 'public/rekor-v2-message', 'public/npm-provenance-intoto']) {
       const p = vector(name);
