@@ -9,6 +9,9 @@ export type Artifact =
   | { readonly kind: 'bytes'; readonly data: Uint8Array }
   | { readonly kind: 'digest'; readonly algorithm: HashName; readonly digest: Uint8Array };
 
+/** protobuf-specs HashAlgorithm names (bundles, Rekor v2 entries) for the digests we compute. */
+export const PROTO_HASH_NAMES: Readonly<Record<string, HashName>> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
+
 const DIGEST_LENGTHS: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
 /** Parses `sha256:<hex>` (also sha384, sha512); undefined when `text` is not of that form. */

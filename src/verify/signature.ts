@@ -11,7 +11,7 @@ import { pae } from '../core/dsse.js';
 import { verifySignature, type PublicKey } from '../core/keys.js';
 import { verifyPrehashed } from '../core/prehash.js';
 import type { DsseContent, MessageSignatureContent } from '../bundle/index.js';
-import { artifactDigest, type Artifact, type HashName } from './artifact.js';
+import { artifactDigest, PROTO_HASH_NAMES, type Artifact, type HashName } from './artifact.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -22,7 +22,6 @@ export interface InTotoStatement {
   readonly predicate?: unknown;
 }
 
-const BUNDLE_HASHES: Record<string, HashName> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
 const DEFAULT_HASH: Record<PublicKey['type'], HashName | undefined> = {
   'ecdsa-p256': 'sha256',
   'ecdsa-p384': 'sha384',
@@ -32,7 +31,7 @@ const DEFAULT_HASH: Record<PublicKey['type'], HashName | undefined> = {
 };
 
 export function verifyMessageSignature(content: MessageSignatureContent, key: PublicKey, artifact: Artifact): void {
-  const bundleHash = content.messageDigest !== undefined ? BUNDLE_HASHES[content.messageDigest.algorithm] : undefined;
+  const bundleHash = content.messageDigest !== undefined ? PROTO_HASH_NAMES[content.messageDigest.algorithm] : undefined;
   const hash = bundleHash ?? DEFAULT_HASH[key.type] ?? 'sha256';
   const computed = artifactDigest(artifact, hash);
   if (computed === undefined) {

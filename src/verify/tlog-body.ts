@@ -8,6 +8,7 @@ import { KeylessError } from '../core/errors.js';
 import { base64Decode, bytesEqual, hexDecode, pemDecodeAll, utf8Decode } from '../core/encoding.js';
 import { pae } from '../core/dsse.js';
 import { sha256 } from '../core/keys.js';
+import { PROTO_HASH_NAMES as V2_HASHES } from './artifact.js';
 
 /** What the bundle claims was logged. */
 export interface SignedContent {
@@ -77,7 +78,6 @@ function protoVerifier(value: unknown, path: string): Uint8Array {
 }
 
 const V1_HASHES: Record<string, SignedContent['digest']['algorithm']> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
-const V2_HASHES: Record<string, SignedContent['digest']['algorithm']> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
 
 function expectSame(what: string, logged: Uint8Array, bundle: Uint8Array): void {
   if (!bytesEqual(logged, bundle)) fail(`the ${what} differs`, { field: what });
@@ -118,11 +118,16 @@ function hashedrekordV002(spec: Json, content: SignedContent): void {
   expectDigest(algorithm, digest, content.digest, 'artifact digest');
 }
 
+/** Sigstore DSSE envelopes and their log entries carry exactly one signature; returns the entry's. */
+function onlySignature(signatures: unknown, path: string, content: SignedContent): Json {
+  const list = arr(signatures, path);
+  if (list.length !== 1 || content.dsse?.signatureCount !== 1) fail('the envelope and the entry must each have exactly one signature');
+  return obj(list[0], `${path}[0]`);
+}
+
 function dsseV001(spec: Json, content: SignedContent): void {
   expectKind(content, 'dsseEnvelope', 'dsse');
-  const signatures = arr(spec.signatures, 'spec.signatures');
-  if (signatures.length !== 1 || content.dsse?.signatureCount !== 1) fail('the envelope and the entry must each have exactly one signature');
-  const sig = obj(signatures[0], 'spec.signatures[0]');
+  const sig = onlySignature(spec.signatures, 'spec.signatures', content);
   expectSame('signature', b64(sig.signature, 'spec.signatures[0].signature'), content.signature);
   expectSame('certificate or key', pemVerifier(sig.verifier, 'spec.signatures[0].verifier'), content.verifier.der);
   const hash = obj(spec.payloadHash, 'spec.payloadHash');
@@ -132,9 +137,7 @@ function dsseV001(spec: Json, content: SignedContent): void {
 function dsseV002(spec: Json, content: SignedContent): void {
   expectKind(content, 'dsseEnvelope', 'dsse');
   const v2 = obj(spec.dsseV002, 'spec.dsseV002');
-  const signatures = arr(v2.signatures, 'spec.dsseV002.signatures');
-  if (signatures.length !== 1 || content.dsse?.signatureCount !== 1) fail('the envelope and the entry must each have exactly one signature');
-  const sig = obj(signatures[0], 'spec.dsseV002.signatures[0]');
+  const sig = onlySignature(v2.signatures, 'spec.dsseV002.signatures', content);
   expectSame('signature', b64(sig.content, 'spec.dsseV002.signatures[0].content'), content.signature);
   expectSame('certificate or key', protoVerifier(sig.verifier, 'spec.dsseV002.signatures[0].verifier'), content.verifier.der);
   const hash = obj(v2.payloadHash, 'spec.dsseV002.payloadHash');
@@ -145,9 +148,7 @@ function intotoV002(spec: Json, content: SignedContent): void {
   expectKind(content, 'dsseEnvelope', 'intoto');
   const inner = obj(spec.content, 'spec.content');
   const envelope = obj(inner.envelope, 'spec.content.envelope');
-  const signatures = arr(envelope.signatures, 'spec.content.envelope.signatures');
-  if (signatures.length !== 1 || content.dsse?.signatureCount !== 1) fail('the envelope and the entry must each have exactly one signature');
-  const sig = obj(signatures[0], 'spec.content.envelope.signatures[0]');
+  const sig = onlySignature(envelope.signatures, 'spec.content.envelope.signatures', content);
   // Rekor's intoto 0.0.2 stores the signature base64-encoded twice.
   const once = utf8Decode(b64(sig.sig, 'spec.content.envelope.signatures[0].sig'));
   expectSame('signature', b64(once, 'spec.content.envelope.signatures[0].sig'), content.signature);

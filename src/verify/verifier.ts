@@ -13,7 +13,7 @@ import { FULCIO_EXTENSIONS_BY_OID } from '../core/oids.js';
 import { fulcioExtensions, parseCertificate, type Certificate } from '../core/x509.js';
 import type { Bundle } from '../bundle/index.js';
 import type { TrustedRoot } from '../trust/index.js';
-import { artifactDigest, type Artifact } from './artifact.js';
+import { artifactDigest, PROTO_HASH_NAMES, type Artifact } from './artifact.js';
 import { verifyCertificateChain } from './certificate.js';
 import { checkIdentity, type CertificateIdentity, type SignerIdentity } from './identity.js';
 import { verifySignedCertificateTimestamps, type VerifiedSct } from './sct.js';
@@ -105,15 +105,13 @@ function leafCertificate(bundle: Bundle): { leaf: Certificate; chain: Certificat
   return undefined;
 }
 
-const BUNDLE_HASHES = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' } as const;
-
 /** What the bundle says was signed, for comparison with the log entries. */
 function signedContent(bundle: Bundle, verifier: SignedContent['verifier'], artifact: Artifact | undefined): SignedContent {
   const content = bundle.content;
   if (content.kind === 'messageSignature') {
     // A bundle without a message digest: the log entry must then name the artifact's own digest.
     const digest = content.messageDigest !== undefined
-      ? { algorithm: BUNDLE_HASHES[content.messageDigest.algorithm], value: content.messageDigest.digest }
+      ? { algorithm: PROTO_HASH_NAMES[content.messageDigest.algorithm] ?? 'sha256', value: content.messageDigest.digest }
       : { algorithm: 'sha256' as const, value: (artifact !== undefined ? artifactDigest(artifact, 'sha256') : undefined) ?? new Uint8Array(0) };
     return { kind: 'messageSignature', signature: content.signature, digest, verifier };
   }
