@@ -30,6 +30,17 @@ export type ErrorCode =
   | 'ERR_SUBJECT' // the in-toto subject does not name the artifact
   | 'ERR_IDENTITY' // the certificate does not match the expected identity policy
   | 'ERR_KEY_MISMATCH' // managed-key mode: the bundle was not made with the given key
+  // services: what a request to the log, CA, TSA or OIDC issuer did wrong, or what the service could not do
+  | 'ERR_REQUEST' // a request that is malformed (not JSON, wrong shape, bad field); HTTP 400
+  | 'ERR_ENTRY_UNSUPPORTED' // a log entry kind or apiVersion the log does not accept; HTTP 400
+  | 'ERR_ENTRY_EXISTS' // the entry is already in the log; details carry its index and UUID; HTTP 409
+  | 'ERR_TOO_LARGE' // a request body over the documented limit; HTTP 413
+  | 'ERR_NOT_FOUND' // no such entry, tile or resource; HTTP 404
+  | 'ERR_PUSHBACK' // the service is overloaded; retry later; HTTP 503 with Retry-After
+  | 'ERR_STORE' // the storage backend failed; nothing was acknowledged; HTTP 500
+  | 'ERR_TOKEN' // an OIDC ID token that is malformed, untrusted, expired or missing claims; HTTP 400/401
+  | 'ERR_PROOF_OF_POSSESSION' // the signature proving the caller holds the private key does not verify; HTTP 400
+  | 'ERR_CSR_INVALID' // a certificate signing request that cannot be parsed or whose signature fails; HTTP 400
   // CLI
   | 'ERR_USAGE';
 
