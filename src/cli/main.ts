@@ -5,7 +5,10 @@
  */
 import { KeylessError, type ErrorCode } from '../core/errors.js';
 import { consoleOutput, type Output } from './io.js';
+import { devToken, USAGE as DEV_TOKEN_USAGE } from './commands/dev-token.js';
 import { inspect, USAGE as INSPECT_USAGE } from './commands/inspect.js';
+import { serve, USAGE as SERVE_USAGE } from './commands/serve.js';
+import { logCommand, USAGE as LOG_USAGE } from './commands/log-audit.js';
 import { verifyBlob, USAGE as VERIFY_BLOB_USAGE } from './commands/verify-blob.js';
 import { verifyBundle, USAGE as VERIFY_BUNDLE_USAGE } from './commands/verify-bundle.js';
 
@@ -14,23 +17,17 @@ type Command = (argv: string[], io: Output) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
   'verify-blob': { run: verifyBlob, usage: VERIFY_BLOB_USAGE, summary: 'verify a file against a Sigstore bundle and an expected identity' },
   'verify-bundle': { run: verifyBundle, usage: VERIFY_BUNDLE_USAGE, summary: 'sigstore-conformance protocol: verify a bundle' },
+  'dev-token': { run: devToken, usage: DEV_TOKEN_USAGE, summary: 'print a GitLab-shaped ID token from the local dev issuer (development only)' },
   inspect: { run: inspect, usage: INSPECT_USAGE, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
-  serve: {
-    // Not built yet: said plainly rather than pretending (the services come with the log, CA and signing issues).
-    run: async (_argv, io) => {
-      io.err('Error: keyless serve is not available in this version yet: the log, CA, TSA and OIDC services are still being built. Verification works today: see keyless verify-blob --help. [ERR_USAGE]');
-      return 2;
-    },
-    usage: 'Usage: keyless serve (not available in this version yet)',
-    summary: 'run the whole private instance (not available in this version yet)',
-  },
+  log: { run: logCommand, usage: LOG_USAGE, summary: 'log audit: check that a transparency log stays consistent (a monitor)' },
+  serve: { run: serve, usage: SERVE_USAGE, summary: 'run the keyless services (transparency log) on one port' },
 };
 
 const USAGE = `Usage: keyless COMMAND [options]\n\nCommands:\n${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}\n\nRun 'keyless COMMAND --help' for a command's options.`;
 
 /** Failures of a check on the bundle (exit 1) as opposed to input we could not use (exit 2). */
 const VERIFICATION_FAILURES = new Set<ErrorCode>([
-  'ERR_CERT_CHAIN', 'ERR_SCT', 'ERR_TLOG_BODY', 'ERR_TLOG_INCLUSION', 'ERR_TLOG_CHECKPOINT', 'ERR_TLOG_SET', 'ERR_TLOG_UNKNOWN',
+  'ERR_CERT_CHAIN', 'ERR_SCT', 'ERR_TLOG_CONSISTENCY', 'ERR_TLOG_BODY', 'ERR_TLOG_INCLUSION', 'ERR_TLOG_CHECKPOINT', 'ERR_TLOG_SET', 'ERR_TLOG_UNKNOWN',
   'ERR_TLOG_THRESHOLD', 'ERR_TIMESTAMP', 'ERR_TIME', 'ERR_SIGNATURE', 'ERR_SUBJECT', 'ERR_IDENTITY', 'ERR_KEY_MISMATCH',
 ]);
 

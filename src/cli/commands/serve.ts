@@ -1,0 +1,111 @@
+/**
+ * `keyless serve`: the private instance in one process. Keys and the embedded store live in the data directory;
+ * `--store postgres` shares one PostgreSQL between several stateless frontends.
+ */
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { createApp } from '../../server/app.js';
+import { dataPath } from '../../server/data-dir.js';
+import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
+import { serializeTrustedRoot } from '../../trust/index.js';
+import { parse, str, usageError } from '../args.js';
+import type { Output } from '../io.js';
+
+export const USAGE = `Usage: keyless serve [options]
+
+Runs the keyless services on one port: the transparency log (Rekor v1 API and Rekor v2 API with C2SP tiles).
+
+Options:
+  --data-dir DIR        keys, instance identity and the embedded database (default ./keyless-data, or KEYLESS_DATA_DIR)
+  --host HOST           address to listen on (default 127.0.0.1)
+  --port PORT           port to listen on (default 3000; 0 picks a free one)
+  --public-url URL      the URL clients use (default http://HOST:PORT); names the logs at first start
+  --only LIST           comma-separated services to run (${SERVICE_NAMES.join(', ')})
+  --store DRIVER        sqlite (default, in the data directory) or postgres
+  --postgres-url URL    PostgreSQL connection string (or KEYLESS_POSTGRES_URL)
+  --postgres-schema S   schema for keyless's tables (default keyless)
+  --body-limit BYTES    largest request body accepted (default 1048576)`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'public-url': { type: 'string' },
+  only: { type: 'string' },
+  store: { type: 'string' },
+  'postgres-url': { type: 'string' },
+  'postgres-schema': { type: 'string' },
+  'body-limit': { type: 'string' },
+} as const;
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function serve(argv: string[], io: Output): Promise<number> {
+  const parsed = parse(argv, OPTIONS, USAGE);
+  if (parsed.positionals.length > 0) throw usageError(`unexpected argument ${parsed.positionals[0]}`, USAGE);
+  const env = process.env;
+  const dataDir = str(parsed, 'data-dir') ?? env.KEYLESS_DATA_DIR ?? 'keyless-data';
+  const host = str(parsed, 'host') ?? '127.0.0.1';
+  const port = Number(str(parsed, 'port') ?? env.PORT ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be a port number', USAGE);
+  const only = new Set<ServiceName>();
+  for (const name of (str(parsed, 'only') ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim())) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw usageError(`unknown service ${JSON.stringify(name)} in --only (known: ${SERVICE_NAMES.join(', ')})`, USAGE);
+    only.add(name as ServiceName);
+  }
+  const driver = str(parsed, 'store') ?? env.KEYLESS_STORE ?? 'sqlite';
+  let store: StoreConfig;
+  if (driver === 'sqlite') store = { driver };
+  else if (driver === 'postgres') {
+    const url = str(parsed, 'postgres-url') ?? env.KEYLESS_POSTGRES_URL;
+    if (url === undefined) throw usageError('--store postgres needs --postgres-url or KEYLESS_POSTGRES_URL', USAGE);
+    const schema = str(parsed, 'postgres-schema');
+    store = { driver, url, ...(schema !== undefined ? { schema } : {}) };
+  } else throw usageError(`--store must be sqlite or postgres, not ${JSON.stringify(driver)}`, USAGE);
+  const bodyLimit = Number(str(parsed, 'body-limit') ?? 1024 * 1024);
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw usageError('--body-limit must be an integer of at least 1024', USAGE);
+
+  // Port 0: pick the free port now, so that the public URL (and the trust files naming it) is the real one.
+  const listenPort = port === 0 ? await freePort(host) : port;
+  const publicUrl = str(parsed, 'public-url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${listenPort}`;
+  const instance = await openInstance({ dataDir, publicUrl, only, store });
+  const app = createApp(instance.services, {
+    bodyLimit,
+    logger: { level: env.KEYLESS_LOG_LEVEL ?? 'info' },
+    health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),
+  });
+  const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
+  writeFileSync(trustedRootPath, `${JSON.stringify(serializeTrustedRoot(instance.trustedRoot()), null, 2)}\n`);
+
+  const address = await app.listen({ host, port: listenPort });
+  if (new URL(publicUrl).host !== instance.identity.host) {
+    io.err(`keyless serve: note: the logs were named for ${instance.identity.host} at first start; clients reach them at ${publicUrl}`);
+  }
+  io.out(`keyless serve: listening on ${address}`);
+  io.out(`  services: ${[...only].join(', ')}; store: ${store.driver}; data: ${dataDir}`);
+  io.out(`  trusted root: ${trustedRootPath}`);
+
+  // Graceful shutdown: stop accepting, let in-flight requests (and the batch they wait on) finish, then close the store.
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      io.err(`keyless serve: ${signal}, shutting down`);
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await app.close();
+  await instance.close();
+  return 0;
+}

@@ -1,0 +1,51 @@
+/**
+ * What every entry kind produces: the exact leaf bytes upstream Rekor would store for the same proposal, and the
+ * keys under which the log's search index (`POST /api/v1/index/retrieve`) finds the entry.
+ */
+import { canonicalize } from '../../core/canonical-json.js';
+import { utf8Encode } from '../../core/encoding.js';
+
+export type EntryKind = 'hashedrekord' | 'dsse' | 'intoto';
+
+export interface CanonicalEntry {
+  readonly kind: EntryKind;
+  /** '0.0.1' or '0.0.2'. */
+  readonly apiVersion: string;
+  /** The Merkle leaf: RFC 8785 canonical JSON of the stored entry, as upstream stores it. */
+  readonly body: Uint8Array;
+  /**
+   * Deduplicated, hex in lower case: `<alg>:<hex>` for the artifact digest (hashedrekord) or the payload and envelope
+   * digests (dsse, intoto); `key:<hex SHA-256 of the DER SubjectPublicKeyInfo>` for each verifier key;
+   * `email:<address>` and `subject:<uri>` for each rfc822Name and URI SAN of a verifier certificate.
+   */
+  readonly searchKeys: readonly string[];
+}
+
+/** Bounds on attacker-controlled input, checked before anything is decoded or verified. */
+export const LIMITS = Object.freeze({
+  /** A DER or PEM public key or certificate. */
+  keyBytes: 16 * 1024,
+  /** A signature (RSA-16384, the largest key we accept, signs 2048 bytes). */
+  signatureBytes: 4 * 1024,
+  /** A DSSE envelope as JSON text, or its decoded payload. */
+  envelopeBytes: 1024 * 1024,
+  /** Signatures in one DSSE envelope, and verifiers sent with it (rekor-tiles allows 10 of each). */
+  dsseSignatures: 10,
+  dsseVerifiers: 10,
+  /** A DSSE payloadType or keyid. */
+  shortText: 1024,
+});
+
+/** The supported kind/version pairs of each API, for ERR_ENTRY_UNSUPPORTED messages. */
+export const SUPPORTED_V1 = ['hashedrekord 0.0.1', 'dsse 0.0.1', 'intoto 0.0.2'] as const;
+export const SUPPORTED_V2 = ['hashedRekordRequestV002 (hashedrekord 0.0.2)', 'dsseRequestV002 (dsse 0.0.2)'] as const;
+
+/** Builds the entry from the stored JSON value (only strings, objects and arrays; canonicalize sorts the keys). */
+export function canonicalEntry(kind: EntryKind, apiVersion: string, stored: unknown, searchKeys: readonly string[]): CanonicalEntry {
+  return Object.freeze({
+    kind,
+    apiVersion,
+    body: utf8Encode(canonicalize(stored)),
+    searchKeys: Object.freeze([...new Set(searchKeys)]),
+  });
+}

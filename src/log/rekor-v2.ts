@@ -1,0 +1,85 @@
+/**
+ * Rekor v2 (rekor-tiles) over one TransparencyLog: `POST /api/v2/log/entries` answers a TransparencyLogEntry in
+ * protobuf-specs JSON (inclusion proof and checkpoint, no SET), and the read side is static C2SP tlog-tiles:
+ * `/checkpoint`, `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]`. HTTP-free.
+ */
+import { base64Encode } from '../core/encoding.js';
+import { KeylessError } from '../core/errors.js';
+import { canonicalizeV2Request } from './kinds/index.js';
+import type { TransparencyLog } from './log.js';
+import { encodeEntryBundle, parseTilePath, TILE_WIDTH, tileWidth } from './tiles.js';
+
+/** dev.sigstore.rekor.v1.TransparencyLogEntry in protobuf JSON (int64 as strings, bytes as base64). */
+export interface TransparencyLogEntryJson {
+  logIndex: string;
+  logId: { keyId: string };
+  kindVersion: { kind: string; version: string };
+  inclusionProof: { logIndex: string; rootHash: string; treeSize: string; hashes: string[]; checkpoint: { envelope: string } };
+  canonicalizedBody: string;
+}
+
+export interface StaticObject {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  /** A full tile or entry bundle never changes: clients and CDNs may cache it forever. */
+  readonly immutable: boolean;
+}
+
+export class RekorV2Api {
+  readonly log: TransparencyLog;
+
+  constructor(log: TransparencyLog) {
+    this.log = log;
+  }
+
+  /**
+   * POST /api/v2/log/entries. A repeat of an entry already in the log answers with that entry (Tessera's
+   * de-duplication hands back the original index), so a retried request is idempotent.
+   */
+  async createEntry(request: unknown): Promise<TransparencyLogEntryJson> {
+    const entry = canonicalizeV2Request(request);
+    const { entry: stored, head, inclusionProof } = await this.log.submit({ body: entry.body, searchKeys: entry.searchKeys });
+    return {
+      logIndex: String(stored.index),
+      logId: { keyId: base64Encode(this.log.signer.logId) },
+      kindVersion: { kind: entry.kind, version: entry.apiVersion },
+      inclusionProof: {
+        logIndex: String(stored.index),
+        rootHash: base64Encode(head.rootHash),
+        treeSize: String(head.size),
+        hashes: inclusionProof.map(base64Encode),
+        checkpoint: { envelope: head.checkpoint },
+      },
+      canonicalizedBody: base64Encode(stored.body),
+    };
+  }
+
+  /** GET /checkpoint: the latest signed checkpoint. */
+  async checkpoint(): Promise<StaticObject> {
+    const head = await this.log.head();
+    return { body: new TextEncoder().encode(head.checkpoint), contentType: 'text/plain; charset=utf-8', immutable: false };
+  }
+
+  /** GET /tile/…: a hash tile or an entry bundle, exactly `width` entries of it. */
+  async tile(path: string): Promise<StaticObject> {
+    const parsed = parseTilePath(path);
+    const head = await this.log.head();
+    const available = tileWidth(parsed.kind === 'hash' ? parsed.level : 0, parsed.index, head.size);
+    if (available < parsed.width) {
+      throw new KeylessError('ERR_NOT_FOUND', `tile ${path} is not in the tree of size ${head.size}`, { treeSize: head.size });
+    }
+    const immutable = parsed.width === TILE_WIDTH;
+    if (parsed.kind === 'hash') {
+      const hashes = await this.log.store.readTile(this.log.id, parsed.level, parsed.index);
+      if (hashes === undefined || hashes.length < parsed.width * 32) {
+        throw new KeylessError('ERR_STORE', `tile ${path} is missing from storage although the tree of size ${head.size} covers it`);
+      }
+      return { body: hashes.subarray(0, parsed.width * 32), contentType: 'application/octet-stream', immutable };
+    }
+    const entries = await this.log.store.readEntries(this.log.id, parsed.index * TILE_WIDTH, parsed.width);
+    if (entries.length !== parsed.width) {
+      throw new KeylessError('ERR_STORE', `entry bundle ${path} is incomplete in storage (${entries.length} of ${parsed.width} entries)`);
+    }
+    return { body: encodeEntryBundle(entries.map((e) => e.body)), contentType: 'application/octet-stream', immutable };
+  }
+}

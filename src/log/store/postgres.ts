@@ -1,0 +1,344 @@
+/**
+ * The scale-out log store: PostgreSQL shared by several stateless frontends (pg 8).
+ *
+ * Life of a leaf. `append` takes the log's place in this frontend's queue (so waiting appends do not hold
+ * pool connections), opens a READ COMMITTED transaction and locks the log's row with
+ * `SELECT … FROM logs WHERE name = $1 FOR UPDATE`: every frontend's appends to that log now wait for us. The
+ * head comes from that row; tiles and leaves that `build` asks for are read under the same lock. After
+ * `build` the batch is checked against the locked size, each tile against its committed version, then the
+ * entries (one `INSERT … SELECT FROM unnest(…)`), their search keys, the tiles (upserts) and the head are
+ * written and the transaction COMMITs. COMMIT returns once the WAL record is flushed (synchronous_commit is
+ * raised to `on` for the transaction if the server or role has it `off`; stricter settings are kept), so
+ * once `append` resolves the leaf survives a crash of the server. The next appender, in any frontend, gets
+ * the row lock after our COMMIT and, being READ COMMITTED, sees everything we wrote.
+ *
+ * Second line of defence against a forked tree: primary key (log, idx) and unique (log, leaf_hash) make a
+ * buggy writer fail instead of writing a second entry at an index or the same leaf twice.
+ */
+import pg from 'pg';
+import type { AppendBatch, AppendContext, LogHead, LogStore, StoredEntry } from './types.js';
+import { AppendQueue, buffer, checkTileGrowth, fencedContext, hex, searchRows, storeError, validateBatch, view, wrapDriverError } from './contract.js';
+
+export type PostgresStoreOptions = {
+  /** The schema that holds keyless's tables; created if absent. Letters, digits and `_`, at most 63. */
+  readonly schema: string;
+} & (
+  | { readonly connectionString: string; readonly pool?: never; readonly maxConnections?: number }
+  | { readonly pool: pg.Pool; readonly connectionString?: never; readonly maxConnections?: never }
+);
+
+interface HeadRow { id: number; size: string; root_hash: Buffer | null; checkpoint: string | null }
+interface EntryRow { idx: string; leaf_hash: Buffer; body: Buffer; integrated_time: string; search_keys: string[] }
+
+const ENTRY_COLUMNS = 'idx, leaf_hash, body, integrated_time, search_keys';
+
+/** bigint arrives as a string; every number we store is far below 2^53. */
+function num(value: string | number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw storeError(`log store: ${value} is beyond the safe integer range`);
+  return n;
+}
+
+function toEntry(row: EntryRow): StoredEntry {
+  return {
+    index: num(row.idx),
+    leafHash: view(row.leaf_hash),
+    body: view(row.body),
+    integratedTime: num(row.integrated_time),
+    searchKeys: row.search_keys,
+  };
+}
+
+function toHead(row: HeadRow | undefined): LogHead | undefined {
+  if (row?.root_hash == null || row.checkpoint == null) return undefined;
+  return { size: num(row.size), rootHash: view(row.root_hash), checkpoint: row.checkpoint };
+}
+
+function checkRange(what: string, ...values: number[]): void {
+  for (const v of values) if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`${what}: ${v} is not a whole number >= 0`);
+}
+
+function schemaSql(s: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.logs (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  size bigint NOT NULL DEFAULT 0,
+  root_hash bytea,
+  checkpoint text,
+  CHECK ((root_hash IS NULL) = (checkpoint IS NULL))
+);
+CREATE TABLE IF NOT EXISTS ${s}.entries (
+  log integer NOT NULL REFERENCES ${s}.logs (id),
+  idx bigint NOT NULL,
+  leaf_hash bytea NOT NULL,
+  body bytea NOT NULL,
+  integrated_time bigint NOT NULL,
+  search_keys jsonb NOT NULL,
+  PRIMARY KEY (log, idx),
+  UNIQUE (log, leaf_hash)
+);
+CREATE TABLE IF NOT EXISTS ${s}.tiles (
+  log integer NOT NULL REFERENCES ${s}.logs (id),
+  level integer NOT NULL,
+  idx bigint NOT NULL,
+  hashes bytea NOT NULL,
+  PRIMARY KEY (log, level, idx)
+);
+CREATE TABLE IF NOT EXISTS ${s}.search_keys (
+  log integer NOT NULL REFERENCES ${s}.logs (id),
+  key text NOT NULL,
+  idx bigint NOT NULL,
+  PRIMARY KEY (log, key, idx)
+);`;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function query<R extends pg.QueryResultRow>(db: Queryable, operation: string, logId: string | undefined, text: string, values: unknown[] = []): Promise<R[]> {
+  try {
+    return (await db.query<R>(text, values)).rows;
+  } catch (err) {
+    throw wrapDriverError(err, operation, logId);
+  }
+}
+
+class PostgresStore implements LogStore {
+  readonly driver = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #s: string;
+  readonly #queue = new AppendQueue();
+  #closing = false;
+
+  constructor(pool: pg.Pool, ownsPool: boolean, quotedSchema: string) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#s = quotedSchema;
+  }
+
+  #open(operation: string): void {
+    if (this.#closing) throw storeError('log store: the PostgreSQL store is closed', { operation });
+  }
+
+  #logIdSql(param: string): string {
+    return `(SELECT id FROM ${this.#s}.logs WHERE name = ${param})`;
+  }
+
+  async ensureLog(logId: string): Promise<void> {
+    if (typeof logId !== 'string' || logId.length === 0) throw new TypeError('logId must be a non-empty string');
+    this.#open('ensureLog');
+    await query(this.#pool, 'ensureLog', logId, `INSERT INTO ${this.#s}.logs (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [logId]);
+  }
+
+  async head(logId: string): Promise<LogHead | undefined> {
+    this.#open('head');
+    const rows = await query<HeadRow>(this.#pool, 'head', logId, `SELECT id, size, root_hash, checkpoint FROM ${this.#s}.logs WHERE name = $1`, [logId]);
+    return toHead(rows[0]);
+  }
+
+  append<T>(logId: string, build: (ctx: AppendContext) => Promise<{ batch: AppendBatch | undefined; value: T }>): Promise<T> {
+    try {
+      this.#open('append');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#queue.run(logId, () => this.#appendLocked(logId, build));
+  }
+
+  async #appendLocked<T>(logId: string, build: (ctx: AppendContext) => Promise<{ batch: AppendBatch | undefined; value: T }>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw wrapDriverError(err, 'append: connect', logId);
+    }
+    // A connection that dies while `build` runs would otherwise be an unhandled 'error' event.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
+    let inTransaction = false;
+    try {
+      await query(client, 'append: begin', logId,
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'");
+      inTransaction = true;
+      const locked = await query<HeadRow>(client, 'append: lock', logId,
+        `SELECT id, size, root_hash, checkpoint FROM ${this.#s}.logs WHERE name = $1 FOR UPDATE`, [logId]);
+      const row = locked[0];
+      if (row === undefined) throw storeError(`log store: unknown log ${logId}; call ensureLog first`, { logId });
+
+      const fence = fencedContext({
+        head: toHead(row),
+        readTile: async (level, index) => this.#tile(client, logId, row.id, level, index),
+        findLeaves: async (leafHashes) => this.#findLeaves(client, logId, row.id, leafHashes),
+      });
+      let result: { batch: AppendBatch | undefined; value: T };
+      try {
+        result = await build(fence.ctx);
+      } finally {
+        fence.close();
+      }
+      if (result.batch !== undefined) await this.#write(client, logId, row.id, num(row.size), result.batch);
+      const done = await client.query(result.batch === undefined ? 'ROLLBACK' : 'COMMIT').catch((err: unknown) => {
+        throw wrapDriverError(err, 'append: commit', logId);
+      });
+      inTransaction = false;
+      if (done.command !== (result.batch === undefined ? 'ROLLBACK' : 'COMMIT')) {
+        throw storeError(`log store: append to log ${logId} was rolled back by the server`, { logId, command: done.command });
+      }
+      return result.value;
+    } catch (err) {
+      if (inTransaction && broken === undefined) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+      }
+      throw err;
+    } finally {
+      client.off('error', onError);
+      // A broken connection is destroyed rather than returned to the pool.
+      client.release(broken);
+    }
+  }
+
+  async #write(client: pg.PoolClient, logId: string, logNo: number, committedSize: number, batch: AppendBatch): Promise<void> {
+    validateBatch(logId, committedSize, batch);
+    const s = this.#s;
+    const { tiles, entries, head } = batch;
+    if (tiles.length > 0) {
+      const committed = await query<{ level: number; idx: string; hashes: Buffer }>(client, 'append: read tiles', logId,
+        `SELECT t.level, t.idx, t.hashes FROM ${s}.tiles t JOIN unnest($2::integer[], $3::bigint[]) AS w (level, idx)
+           ON t.level = w.level AND t.idx = w.idx WHERE t.log = $1`,
+        [logNo, tiles.map((t) => t.level), tiles.map((t) => t.index)]);
+      const byKey = new Map(committed.map((r) => [`${r.level}/${num(r.idx)}`, r.hashes]));
+      for (const t of tiles) checkTileGrowth(logId, t, byKey.get(`${t.level}/${t.index}`));
+    }
+    if (entries.length > 0) {
+      await query(client, 'append: insert entries', logId,
+        `INSERT INTO ${s}.entries (log, ${ENTRY_COLUMNS})
+         SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::jsonb[])`,
+        [
+          logNo,
+          entries.map((e) => e.index),
+          entries.map((e) => buffer(e.leafHash)),
+          entries.map((e) => buffer(e.body)),
+          entries.map((e) => e.integratedTime),
+          entries.map((e) => JSON.stringify(e.searchKeys)),
+        ]);
+      const rows = searchRows(entries);
+      if (rows.keys.length > 0) {
+        await query(client, 'append: insert search keys', logId,
+          `INSERT INTO ${s}.search_keys (log, key, idx) SELECT $1, * FROM unnest($2::text[], $3::bigint[])`,
+          [logNo, rows.keys, rows.indexes]);
+      }
+    }
+    if (tiles.length > 0) {
+      await query(client, 'append: write tiles', logId,
+        `INSERT INTO ${s}.tiles (log, level, idx, hashes) SELECT $1, * FROM unnest($2::integer[], $3::bigint[], $4::bytea[])
+         ON CONFLICT (log, level, idx) DO UPDATE SET hashes = excluded.hashes`,
+        [logNo, tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => buffer(t.hashes))]);
+    }
+    await query(client, 'append: write head', logId,
+      `UPDATE ${s}.logs SET size = $2, root_hash = $3, checkpoint = $4 WHERE id = $1`,
+      [logNo, head.size, buffer(head.rootHash), head.checkpoint]);
+  }
+
+  async #tile(db: Queryable, logId: string, logNo: number, level: number, index: number): Promise<Uint8Array | undefined> {
+    checkRange('readTile', level, index);
+    const rows = await query<{ hashes: Buffer }>(db, 'readTile', logId,
+      `SELECT hashes FROM ${this.#s}.tiles WHERE log = $1 AND level = $2 AND idx = $3`, [logNo, level, index]);
+    return rows[0] === undefined ? undefined : view(rows[0].hashes);
+  }
+
+  async #findLeaves(db: Queryable, logId: string, logNo: number, leafHashes: readonly Uint8Array[]): Promise<Map<string, StoredEntry>> {
+    const found = new Map<string, StoredEntry>();
+    if (leafHashes.length === 0) return found;
+    const rows = await query<EntryRow>(db, 'findLeaves', logId,
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.#s}.entries WHERE log = $1 AND leaf_hash = ANY ($2::bytea[])`,
+      [logNo, leafHashes.map(buffer)]);
+    for (const r of rows) found.set(hex(r.leaf_hash), toEntry(r));
+    return found;
+  }
+
+  async readTile(logId: string, level: number, index: number): Promise<Uint8Array | undefined> {
+    checkRange('readTile', level, index);
+    this.#open('readTile');
+    const rows = await query<{ hashes: Buffer }>(this.#pool, 'readTile', logId,
+      `SELECT hashes FROM ${this.#s}.tiles WHERE log = ${this.#logIdSql('$1')} AND level = $2 AND idx = $3`, [logId, level, index]);
+    return rows[0] === undefined ? undefined : view(rows[0].hashes);
+  }
+
+  async readEntries(logId: string, start: number, count: number): Promise<StoredEntry[]> {
+    checkRange('readEntries', start, count);
+    this.#open('readEntries');
+    const rows = await query<EntryRow>(this.#pool, 'readEntries', logId,
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.#s}.entries WHERE log = ${this.#logIdSql('$1')} AND idx >= $2 AND idx < $3 ORDER BY idx`,
+      [logId, start, start + count]);
+    return rows.map(toEntry);
+  }
+
+  async entryByLeafHash(logId: string, leafHash: Uint8Array): Promise<StoredEntry | undefined> {
+    this.#open('entryByLeafHash');
+    const rows = await query<EntryRow>(this.#pool, 'entryByLeafHash', logId,
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.#s}.entries WHERE log = ${this.#logIdSql('$1')} AND leaf_hash = $2`, [logId, buffer(leafHash)]);
+    return rows[0] === undefined ? undefined : toEntry(rows[0]);
+  }
+
+  async search(logId: string, key: string, limit: number): Promise<number[]> {
+    checkRange('search', limit);
+    this.#open('search');
+    const rows = await query<{ idx: string }>(this.#pool, 'search', logId,
+      `SELECT idx FROM ${this.#s}.search_keys WHERE log = ${this.#logIdSql('$1')} AND key = $2 ORDER BY idx LIMIT $3`, [logId, key, limit]);
+    return rows.map((r) => num(r.idx));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.#queue.idle();
+    if (this.#ownsPool) {
+      await this.#pool.end().catch((err: unknown) => {
+        throw wrapDriverError(err, 'close');
+      });
+    }
+  }
+}
+
+/**
+ * Connects to PostgreSQL and creates the schema and tables if absent. With `pool`, the caller keeps owning
+ * it (close() leaves it open); with `connectionString`, the store makes and ends its own pool.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<LogStore> {
+  const { schema } = options;
+  if (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new TypeError('createPostgresStore: schema must be letters, digits and _, starting with a letter or _, at most 63');
+  }
+  const quoted = `"${schema}"`;
+  const owns = options.pool === undefined;
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+  if (owns) {
+    // An idle connection the server drops is discarded by the pool; without a listener it would crash us.
+    pool.on('error', () => undefined);
+  }
+  try {
+    const client = await pool.connect();
+    try {
+      // Frontends starting together must not race on CREATE … IF NOT EXISTS (it is not atomic).
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keyless log store ${schema}`]);
+      await client.query(schemaSql(quoted));
+      await client.query('COMMIT');
+      client.release();
+    } catch (err) {
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  } catch (err) {
+    if (owns) await pool.end().catch(() => undefined);
+    throw wrapDriverError(err, 'open');
+  }
+  return new PostgresStore(pool, owns, quoted);
+}

@@ -1,0 +1,65 @@
+/**
+ * The HTTP application: every service's routes on one fastify instance. Which services are present is the
+ * caller's choice (`keyless serve --only …`); the domain objects come in ready-made, so the app can be tested
+ * in-process with `app.inject` (request in, response out, no socket).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { RekorV1Api } from '../log/rekor-v1.js';
+import type { RekorV2Api } from '../log/rekor-v2.js';
+import { sendError } from './errors.js';
+import { registerLogV1 } from './routes/log-v1.js';
+import { registerLogV2 } from './routes/log-v2.js';
+import { registerTsa } from './routes/tsa.js';
+import type { TimestampAuthority } from '../tsa/index.js';
+
+/**
+ * Where the Rekor v2 log lives on a single-port instance: its own base URL, as a separate rekor-tiles host would
+ * have. Clients (sigstore-js) match a checkpoint's key name — the log's origin, `<host>/rekor-v2` — against the
+ * base URL in the trusted root, so the two must agree.
+ */
+export const REKOR_V2_PREFIX = '/rekor-v2';
+
+/** Largest request body any service accepts, in bytes (documented in the README). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface AppServices {
+  readonly logV1?: RekorV1Api;
+  readonly logV2?: RekorV2Api;
+  readonly tsa?: TimestampAuthority;
+}
+
+export interface AppOptions {
+  readonly bodyLimit?: number;
+  /** A pino logger configuration or `false`; request logging is off unless asked for. */
+  readonly logger?: boolean | object;
+  /** Called for /healthz; a rejection makes the instance report unhealthy. */
+  readonly health?: () => Promise<Record<string, unknown>>;
+}
+
+export function createApp(services: AppServices, opts: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: opts.logger ?? false,
+    disableRequestLogging: true,
+    // Proto-poisoning in JSON bodies is refused outright rather than stripped.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 404, message: `no route for ${request.method} ${request.url.split('?')[0]}`, error: 'ERR_NOT_FOUND' }),
+  );
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      return { status: 'ok', ...(await opts.health?.()) };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unhealthy', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+
+  if (services.logV1 !== undefined) registerLogV1(app, services.logV1);
+  if (services.logV2 !== undefined) registerLogV2(app, services.logV2, REKOR_V2_PREFIX);
+  if (services.tsa !== undefined) registerTsa(app, services.tsa);
+  return app;
+}

@@ -1,0 +1,162 @@
+/**
+ * A keyless instance: the services of one deployment, built from a data directory and a store. `keyless serve`
+ * runs one; tests start one in-process or as a child process.
+ */
+import { createPrivateKey, generateKeyPairSync, randomInt } from 'node:crypto';
+import { TransparencyLog } from '../log/log.js';
+import { RekorV1Api } from '../log/rekor-v1.js';
+import { RekorV2Api } from '../log/rekor-v2.js';
+import { createLogSigner } from '../log/signer.js';
+import { createPostgresStore, createSqliteStore } from '../log/store/index.js';
+import type { LogStore } from '../log/store/types.js';
+import type { TransparencyLogInstance, TrustedRoot } from '../trust/types.js';
+import { TRUSTED_ROOT_MEDIA_TYPE_V01 } from '../trust/types.js';
+import { REKOR_V2_PREFIX, type AppServices } from './app.js';
+import { dataPath, ensureDir, ensureFile, ensureFileAsync } from './data-dir.js';
+import { createTimestampAuthority, generateTsaCertificates, type TimestampAuthority } from '../tsa/index.js';
+import { pemDecodeAll } from '../core/encoding.js';
+
+export type ServiceName = 'log' | 'tsa';
+export const SERVICE_NAMES: readonly ServiceName[] = ['log', 'tsa'];
+
+export type StoreConfig = { driver: 'sqlite' } | { driver: 'postgres'; url: string; schema?: string };
+
+export interface InstanceOptions {
+  readonly dataDir: string;
+  /** The base URL clients reach this instance at; its host names the logs (fixed at first start). */
+  readonly publicUrl: string;
+  readonly only?: ReadonlySet<ServiceName>;
+  readonly store?: StoreConfig;
+  readonly now?: () => number;
+  readonly maxBatch?: number;
+}
+
+/** What identifies this instance's logs forever: written once to `instance.json`. */
+export interface InstanceIdentity {
+  readonly createdAt: number;
+  readonly host: string;
+  readonly rekorV1: { readonly treeId: string; readonly origin: string; readonly keyName: string };
+  readonly rekorV2: { readonly origin: string };
+}
+
+export interface Instance {
+  readonly identity: InstanceIdentity;
+  readonly services: AppServices;
+  readonly logs: readonly TransparencyLog[];
+  readonly store: LogStore | undefined;
+  trustedRoot(): TrustedRoot;
+  /** Finishes in-flight writes, then releases the store. */
+  close(): Promise<void>;
+}
+
+export async function openInstance(opts: InstanceOptions): Promise<Instance> {
+  ensureDir(opts.dataDir);
+  const only = opts.only ?? new Set(SERVICE_NAMES);
+  const identity = loadIdentity(opts.dataDir, opts.publicUrl, opts.now ?? Date.now);
+  const logs: TransparencyLog[] = [];
+  let store: LogStore | undefined;
+  const services: { logV1?: RekorV1Api; logV2?: RekorV2Api; tsa?: TimestampAuthority } = {};
+  let tsaChain: Uint8Array[] = [];
+
+  if (only.has('log')) {
+    store = await openStore(opts);
+    const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
+    const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
+    const common = { store, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
+    const v1 = await new TransparencyLog({
+      id: 'rekor-v1',
+      origin: identity.rekorV1.origin,
+      signer: createLogSigner(v1Key, identity.rekorV1.keyName, 'rekor-v1'),
+      ...common,
+    }).open();
+    const v2 = await new TransparencyLog({
+      id: 'rekor-v2',
+      origin: identity.rekorV2.origin,
+      signer: createLogSigner(v2Key, identity.rekorV2.origin, 'c2sp'),
+      ...common,
+    }).open();
+    logs.push(v1, v2);
+    services.logV1 = new RekorV1Api(v1, identity.rekorV1.treeId);
+    services.logV2 = new RekorV2Api(v2);
+  }
+
+  if (only.has('tsa')) {
+    // Key and chain in one file, so that they are created together or not at all.
+    const pem = await ensureFileAsync(dataPath(opts.dataDir, 'keys', 'tsa.pem'), async () => {
+      const made = await generateTsaCertificates({ commonName: `${identity.host} tsa`, organization: 'keyless' });
+      return `${made.keyPem}${made.chainPem}`;
+    });
+    tsaChain = pemDecodeAll(pem, 'CERTIFICATE');
+    services.tsa = createTimestampAuthority({ key: createPrivateKey(pem), chain: tsaChain, ...(opts.now ? { now: opts.now } : {}) });
+  }
+
+  const base = opts.publicUrl.replace(/\/+$/, '');
+  return {
+    identity,
+    services,
+    logs,
+    store,
+    trustedRoot: () => ({
+      mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
+      tlogs: logs.map((log) => tlogInstance(log, log.id === 'rekor-v2' ? `${base}${REKOR_V2_PREFIX}` : base, identity.createdAt)),
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: tsaChain.length === 0 ? [] : [{
+        subject: { organization: 'keyless', commonName: `${identity.host} tsa` },
+        uri: base,
+        certChain: tsaChain,
+        validFor: { start: identity.createdAt },
+      }],
+    }),
+    close: async () => {
+      for (const log of logs) await log.close();
+      await store?.close();
+    },
+  };
+}
+
+function tlogInstance(log: TransparencyLog, baseUrl: string, createdAt: number): TransparencyLogInstance {
+  return {
+    baseUrl,
+    hashAlgorithm: 'SHA2_256',
+    publicKey: {
+      rawBytes: log.signer.spki,
+      keyDetails: log.signer.keyType === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256',
+      validFor: { start: createdAt },
+    },
+    logId: log.signer.logId,
+    checkpointKeyId: log.signer.logId,
+  };
+}
+
+async function openStore(opts: InstanceOptions): Promise<LogStore> {
+  const cfg = opts.store ?? { driver: 'sqlite' };
+  if (cfg.driver === 'postgres') return createPostgresStore({ connectionString: cfg.url, schema: cfg.schema ?? 'keyless' });
+  ensureDir(dataPath(opts.dataDir, 'db'));
+  return createSqliteStore({ path: dataPath(opts.dataDir, 'db', 'log.sqlite') });
+}
+
+function pkcs8Pem(type: 'ec' | 'ed25519'): string {
+  const { privateKey } = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+function loadIdentity(dataDir: string, publicUrl: string, now: () => number): InstanceIdentity {
+  const text = ensureFile(
+    dataPath(dataDir, 'instance.json'),
+    () => {
+      const host = new URL(publicUrl).host;
+      // A Trillian-style tree ID: a random positive int63, shown in Rekor v1 UUIDs and checkpoint origins.
+      const treeId = String(BigInt(randomInt(1, 2 ** 47)) * 65536n + BigInt(randomInt(0, 65536)));
+      const identity: InstanceIdentity = {
+        createdAt: Math.floor(now() / 1000) * 1000,
+        host,
+        rekorV1: { treeId, origin: `${host} - ${treeId}`, keyName: host },
+        rekorV2: { origin: `${host}${REKOR_V2_PREFIX}` },
+      };
+      return `${JSON.stringify(identity, null, 2)}\n`;
+    },
+    0o644,
+  );
+  return JSON.parse(text) as InstanceIdentity;
+}
