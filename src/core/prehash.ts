@@ -1,13 +1,17 @@
 /**
- * Signature verification over a digest the caller already has (`verify-blob sha256:<hex>`, the conformance
- * protocol's digest form). node:crypto can only verify over a message it hashes itself, so for ECDSA we do the
- * verification equation here with bigint arithmetic (FIPS 186-5 §6.4.2); for RSA PKCS#1 v1.5 we recover the
- * DigestInfo with the public key and compare it. Speed does not matter on this path; correctness does.
+ * Signature verification over a digest the caller already has (`verify-blob sha256:<hex>`, and every hashedrekord
+ * entry a log accepts). node:crypto can only verify over a message it hashes itself, so:
+ * - ECDSA: we evaluate the verification equation of FIPS 186-5 §6.4.2, R = (e/s)·G + (r/s)·Q, rewritten as
+ *   R = u2·(t·G + Q) with u2 = r/s and t = e/r, so that both scalar multiplications run natively in OpenSSL
+ *   through node:crypto's ECDH (t·G is the "public key" of private scalar t; x(u2·T) is the ECDH shared secret of
+ *   private scalar u2 with point T, which OpenSSL checks is on the curve). Only one point addition is done here in
+ *   bigint arithmetic. This is ~50x faster than bigint scalar multiplication, which matters on the log's write path.
+ * - RSA PKCS#1 v1.5: we recover the DigestInfo with the public key and compare it.
  */
 import { Buffer } from 'node:buffer';
-import { publicDecrypt, constants, type KeyObject } from 'node:crypto';
+import { createECDH, publicDecrypt, constants, type KeyObject } from 'node:crypto';
 
-interface Curve { p: bigint; a: bigint; n: bigint; gx: bigint; gy: bigint; bytes: number }
+interface Curve { p: bigint; a: bigint; n: bigint; gx: bigint; gy: bigint; bytes: number; openssl: string }
 
 const CURVES: Record<string, Curve> = {
   'P-256': {
@@ -17,6 +21,7 @@ const CURVES: Record<string, Curve> = {
     gx: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
     gy: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
     bytes: 32,
+    openssl: 'prime256v1',
   },
   'P-384': {
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
@@ -25,6 +30,7 @@ const CURVES: Record<string, Curve> = {
     gx: 0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7n,
     gy: 0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5fn,
     bytes: 48,
+    openssl: 'secp384r1',
   },
 };
 
@@ -36,12 +42,19 @@ function mod(a: bigint, m: bigint): bigint {
 }
 
 function inverse(a: bigint, m: bigint): bigint {
-  let [oldR, r] = [mod(a, m), m];
-  let [oldS, s] = [1n, 0n];
+  // Extended Euclid without destructuring (which allocates an array per step on this hot path).
+  let oldR = mod(a, m);
+  let r = m;
+  let oldS = 1n;
+  let s = 0n;
   while (r !== 0n) {
     const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
+    const nextR = oldR - q * r;
+    oldR = r;
+    r = nextR;
+    const nextS = oldS - q * s;
+    oldS = s;
+    s = nextS;
   }
   return mod(oldS, m);
 }
@@ -60,15 +73,23 @@ function add(c: Curve, P: Point, Q: Point): Point {
   return { x, y: mod(l * (P.x - x) - P.y, c.p) };
 }
 
-function multiply(c: Curve, k: bigint, P: Point): Point {
-  let result: Point = null;
-  let addend = P;
-  while (k > 0n) {
-    if (k & 1n) result = add(c, result, addend);
-    addend = add(c, addend, addend);
-    k >>= 1n;
-  }
-  return result;
+function toBytes(value: bigint, length: number): Buffer {
+  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
+}
+
+/** t·G for a scalar t in [1, n-1], computed by OpenSSL. */
+function baseMultiply(c: Curve, t: bigint): Point {
+  const ecdh = createECDH(c.openssl);
+  ecdh.setPrivateKey(toBytes(t, c.bytes));
+  const pub = ecdh.getPublicKey();
+  return { x: toBigInt(pub.subarray(1, 1 + c.bytes)), y: toBigInt(pub.subarray(1 + c.bytes)) };
+}
+
+/** The x-coordinate of k·T for a scalar k in [1, n-1] and a point T (checked to be on the curve by OpenSSL). */
+function xOfMultiple(c: Curve, k: bigint, T: { x: bigint; y: bigint }): bigint {
+  const ecdh = createECDH(c.openssl);
+  ecdh.setPrivateKey(toBytes(k, c.bytes));
+  return toBigInt(ecdh.computeSecret(Buffer.concat([Buffer.from([4]), toBytes(T.x, c.bytes), toBytes(T.y, c.bytes)])));
 }
 
 function toBigInt(bytes: Uint8Array): bigint {
@@ -94,10 +115,25 @@ function readEcdsaSignature(sig: Uint8Array): { r: bigint; s: bigint } | undefin
   return { r: ints[0] ?? 0n, s: ints[1] ?? 0n };
 }
 
-function verifyEcdsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
+/** The public point: from the SPKI's uncompressed point when the caller has it (no export), else from a JWK export. */
+function publicPoint(key: KeyObject, spki: Uint8Array | undefined): { c: Curve; x: bigint; y: bigint } | undefined {
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const c = curve === 'prime256v1' ? CURVES['P-256'] : curve === 'secp384r1' ? CURVES['P-384'] : undefined;
+  if (c === undefined) return undefined;
+  const pointLength = 1 + 2 * c.bytes;
+  if (spki !== undefined && spki.length > pointLength && spki[spki.length - pointLength] === 0x04) {
+    const point = spki.subarray(spki.length - pointLength);
+    return { c, x: toBigInt(point.subarray(1, 1 + c.bytes)), y: toBigInt(point.subarray(1 + c.bytes)) };
+  }
   const jwk = key.export({ format: 'jwk' });
-  const c = jwk.crv === undefined ? undefined : CURVES[jwk.crv];
-  if (c === undefined || jwk.x === undefined || jwk.y === undefined) return false;
+  if (jwk.x === undefined || jwk.y === undefined) return undefined;
+  return { c, x: toBigInt(Buffer.from(jwk.x, 'base64url')), y: toBigInt(Buffer.from(jwk.y, 'base64url')) };
+}
+
+function verifyEcdsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8Array, spki: Uint8Array | undefined): boolean {
+  const point = publicPoint(key, spki);
+  if (point === undefined) return false;
+  const c = point.c;
   const sig = readEcdsaSignature(signature);
   if (sig === undefined) return false;
   const { r, s } = sig;
@@ -107,11 +143,14 @@ function verifyEcdsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uin
   let e = toBigInt(digest);
   const excess = digest.length * 8 - c.n.toString(2).length;
   if (excess > 0) e >>= BigInt(excess);
-  // Step 4-6: R = (e/s)G + (r/s)Q, and the signature holds when R.x mod n equals r.
-  const w = inverse(s, c.n);
-  const Q = { x: toBigInt(Buffer.from(jwk.x, 'base64url')), y: toBigInt(Buffer.from(jwk.y, 'base64url')) };
-  const R = add(c, multiply(c, mod(e * w, c.n), { x: c.gx, y: c.gy }), multiply(c, mod(r * w, c.n), Q));
-  return R !== null && mod(R.x, c.n) === r;
+  // Step 4-6: R = (e/s)G + (r/s)Q, and the signature holds when R.x mod n equals r. With u2 = r/s and t = e/r,
+  // (e/s)G + (r/s)Q = u2·(t·G + Q); t = 0 (e ≡ 0 mod n) leaves T = Q.
+  const u2 = mod(r * inverse(s, c.n), c.n);
+  const t = mod(e * inverse(r, c.n), c.n);
+  const Q = { x: point.x, y: point.y };
+  const T = t === 0n ? Q : add(c, baseMultiply(c, t), Q);
+  if (T === null) return false; // t·G = -Q: R is the point at infinity, which has no x.
+  return mod(xOfMultiple(c, u2, T), c.n) === r;
 }
 
 const DIGEST_INFO_PREFIX: Record<string, string> = {
@@ -134,11 +173,12 @@ function verifyRsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8
 /**
  * Verifies `signature` over a message of which only `digest` (made with `hash`) is known. ECDSA (P-256, P-384)
  * and RSA PKCS#1 v1.5 only: Ed25519 signs the whole message, so it cannot be checked from a digest.
+ * `spki`, when given, MUST be the DER SubjectPublicKeyInfo `key` was imported from (it saves an export).
  */
-export function verifyPrehashed(key: KeyObject, hash: 'sha256' | 'sha384' | 'sha512', digest: Uint8Array, signature: Uint8Array): boolean {
+export function verifyPrehashed(key: KeyObject, hash: 'sha256' | 'sha384' | 'sha512', digest: Uint8Array, signature: Uint8Array, spki?: Uint8Array): boolean {
   switch (key.asymmetricKeyType) {
     case 'ec':
-      return verifyEcdsaPrehashed(key, digest, signature);
+      return verifyEcdsaPrehashed(key, digest, signature, spki);
     case 'rsa':
       return verifyRsaPrehashed(key, digest, signature, hash);
     default:

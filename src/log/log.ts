@@ -158,11 +158,15 @@ export class TransparencyLog {
 
   #schedule(): void {
     if (this.#committing !== undefined || this.#queue.length === 0) return;
-    // Submissions that arrive while a batch commits wait for the next one: that is the group commit.
-    this.#committing = this.#commitNext().finally(() => {
-      this.#committing = undefined;
-      this.#schedule();
-    });
+    // Submissions that arrive while a batch commits wait for the next one: that is the group commit. The batch
+    // starts on the next turn of the event loop (setImmediate, not now), so that every request already read from
+    // the sockets in this turn joins it instead of the first one committing alone.
+    this.#committing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#commitNext())
+      .finally(() => {
+        this.#committing = undefined;
+        this.#schedule();
+      });
   }
 
   async #commitNext(): Promise<void> {

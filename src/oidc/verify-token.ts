@@ -141,7 +141,7 @@ async function keysWithKid(keys: ReturnType<typeof createIssuerKeys>, config: Is
   const jwks = await keys.get(config.issuerUrl, config.jwksUrl);
   if (hasKid(jwks, kid)) return jwks;
   // An unknown kid may be a key the issuer has just rotated in: look once more, no more often than the cooldown.
-  const again = { keys: jwks, refetched: false };
+  const again = await keys.refetch(config.issuerUrl, config.jwksUrl);
   if (hasKid(again.keys, kid)) return again.keys;
   const known = again.keys.keys.map((k) => (typeof k.kid === 'string' ? JSON.stringify(k.kid) : '(no kid)')).join(', ');
   throw tokenError(

@@ -30,7 +30,7 @@ export interface AppServices {
 
 export interface AppOptions {
   readonly bodyLimit?: number;
-  /** A pino logger configuration or `false`; request logging is off unless asked for. */
+  /** A pino logger configuration or `false`. Requests are logged at info level; `keyless serve` logs at warn unless asked. */
   readonly logger?: boolean | object;
   /** Called for /healthz; a rejection makes the instance report unhealthy. */
   readonly health?: () => Promise<Record<string, unknown>>;
@@ -40,7 +40,6 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: opts.logger ?? false,
-    disableRequestLogging: true,
     // Proto-poisoning in JSON bodies is refused outright rather than stripped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

@@ -80,7 +80,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const instance = await openInstance({ dataDir, publicUrl, only, store });
   const app = createApp(instance.services, {
     bodyLimit,
-    logger: { level: env.KEYLESS_LOG_LEVEL ?? 'info' },
+    logger: { level: env.KEYLESS_LOG_LEVEL ?? 'warn' },
     health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');

@@ -118,7 +118,7 @@ export function verifyDigestSignature(v: VerifierMaterial, hash: HashAlgorithm, 
   if (v.key.type === 'ed25519' || v.key.type === 'ecdsa-p521') {
     throw new KeylessError('ERR_KEY_UNSUPPORTED', `${path}: ${v.key.type} signatures over a digest are not supported; use ECDSA P-256, P-384 or RSA`, { path, keyType: v.key.type });
   }
-  if (!verifyPrehashed(v.key.keyObject, hash, digest, signature)) {
+  if (!verifyPrehashed(v.key.keyObject, hash, digest, signature, v.key.spki)) {
     throw new KeylessError('ERR_SIGNATURE', `${path}: the signature does not verify over the ${hash} digest with the given key`, { path, hash });
   }
 }

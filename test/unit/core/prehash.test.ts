@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { verifyPrehashed } from '../../../src/core/prehash.js';
 
 const message = Buffer.from('the artifact');
@@ -39,3 +39,37 @@ test('Ed25519 cannot be checked from a digest', () => {
   const sig = sign(null, message, privateKey);
   assert.equal(verifyPrehashed(publicKey, 'sha256', createHash('sha256').update(message).digest(), sig), false);
 });
+
+test('ECDSA from a digest agrees with OpenSSL on many messages, signatures and mutations (both curves)', () => {
+  for (const curve of ['P-256', 'P-384'] as const) {
+    const hash = curve === 'P-256' ? 'sha256' : 'sha384';
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    for (let i = 0; i < 150; i++) {
+      const msg = Buffer.from(`message ${i}`);
+      const sig = sign(hash, msg, privateKey);
+      // One in three signatures is mutated somewhere in r or s (keeping the DER shape), one in three is for another message.
+      const mutated = Buffer.from(sig);
+      if (i % 3 === 1) mutated[8 + (i % 20)] = (mutated[8 + (i % 20)] ?? 0) ^ (1 << (i % 8));
+      const signedMsg = i % 3 === 2 ? Buffer.from(`other ${i}`) : msg;
+      const expected = createVerifyResult(hash, signedMsg, publicKey, mutated);
+      assert.equal(verifyPrehashed(publicKey, hash, createHash(hash).update(signedMsg).digest(), mutated), expected, `${curve} case ${i}`);
+    }
+  }
+});
+
+test('ECDSA from a digest: r or s out of range, and a zero digest, are handled', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = (r: Buffer, s: Buffer) => Buffer.concat([Buffer.from([0x30, r.length + s.length + 4, 2, r.length]), r, Buffer.from([2, s.length]), s]);
+  const n = Buffer.from('00ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+  assert.equal(verifyPrehashed(publicKey, 'sha256', Buffer.alloc(32), der(Buffer.from([1]), Buffer.from([1]))), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', Buffer.alloc(32, 7), der(n, Buffer.from([1]))), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', Buffer.alloc(32, 7), der(Buffer.from([1]), n)), false);
+});
+
+function createVerifyResult(hash: string, msg: Buffer, key: ReturnType<typeof generateKeyPairSync>['publicKey'], sig: Buffer): boolean {
+  try {
+    return verify(hash, msg, key, sig);
+  } catch {
+    return false;
+  }
+}
