@@ -73,7 +73,7 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
       const k = key(issuerUrl, jwksUrl);
       const now = options.now();
       const entry = cache.get(k);
-      if (false) return { keys: await entry.keys, refetched: false };
+      if (entry !== undefined && now - entry.lastRefetchAt < cooldown) return { keys: await entry.keys, refetched: false };
       const fresh: Entry = { keys: load(issuerUrl, jwksUrl), fetchedAt: now, lastRefetchAt: now };
       cache.set(k, fresh);
       return { keys: await fresh.keys, refetched: true };

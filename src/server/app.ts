@@ -11,6 +11,11 @@ import { registerLogV1 } from './routes/log-v1.js';
 import { registerLogV2 } from './routes/log-v2.js';
 import { registerTsa } from './routes/tsa.js';
 import type { TimestampAuthority } from '../tsa/index.js';
+import type { CertificateAuthority } from '../ca/index.js';
+import type { CtLog } from '../log/ct/index.js';
+import type { SignedTreeHeadJson } from '../log/ct-sth.js';
+import type { DevIssuer } from '../oidc/index.js';
+import { registerCa, registerCt, registerDevIssuer } from './routes/ca.js';
 
 /**
  * Where the Rekor v2 log lives on a single-port instance: its own base URL, as a separate rekor-tiles host would
@@ -26,6 +31,9 @@ export interface AppServices {
   readonly logV1?: RekorV1Api;
   readonly logV2?: RekorV2Api;
   readonly tsa?: TimestampAuthority;
+  readonly ca?: CertificateAuthority;
+  readonly ct?: { readonly ct: CtLog; readonly sth: () => Promise<SignedTreeHeadJson> };
+  readonly devIssuer?: DevIssuer;
 }
 
 export interface AppOptions {
@@ -60,5 +68,8 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
   if (services.logV1 !== undefined) registerLogV1(app, services.logV1);
   if (services.logV2 !== undefined) registerLogV2(app, services.logV2, REKOR_V2_PREFIX);
   if (services.tsa !== undefined) registerTsa(app, services.tsa);
+  if (services.ca !== undefined) registerCa(app, services.ca);
+  if (services.ct !== undefined) registerCt(app, services.ct.ct, services.ct.sth);
+  if (services.devIssuer !== undefined) registerDevIssuer(app, services.devIssuer);
   return app;
 }

@@ -15,9 +15,24 @@ import { REKOR_V2_PREFIX, type AppServices } from './app.js';
 import { dataPath, ensureDir, ensureFile, ensureFileAsync } from './data-dir.js';
 import { createTimestampAuthority, generateTsaCertificates, type TimestampAuthority } from '../tsa/index.js';
 import { pemDecodeAll } from '../core/encoding.js';
+import { createCertificateAuthority, generateCaCertificates } from '../ca/index.js';
+import { createCtLog } from '../log/ct/index.js';
+import { signedTreeHead } from '../log/ct-sth.js';
+import {
+  createDevIssuer,
+  createTokenVerifier,
+  DEFAULT_ISSUERS,
+  DEV_ISSUER_JWKS_PATH,
+  DEV_ISSUER_KEY_PATH,
+  DISCOVERY_PATH,
+  generateDevIssuerKey,
+  type IssuerConfig,
+} from '../oidc/index.js';
 
-export type ServiceName = 'log' | 'tsa';
-export const SERVICE_NAMES: readonly ServiceName[] = ['log', 'tsa'];
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export type ServiceName = 'log' | 'tsa' | 'ca';
+export const SERVICE_NAMES: readonly ServiceName[] = ['log', 'tsa', 'ca'];
 
 export type StoreConfig = { driver: 'sqlite' } | { driver: 'postgres'; url: string; schema?: string };
 
@@ -29,6 +44,15 @@ export interface InstanceOptions {
   readonly store?: StoreConfig;
   readonly now?: () => number;
   readonly maxBatch?: number;
+  /**
+   * Serves a GitLab-shaped OIDC issuer at the instance's own URL (tokens minted with `keyless dev-token`) and
+   * makes the CA trust it. For local pipelines only: the caller must refuse it on a public instance.
+   */
+  readonly devOidcIssuer?: boolean;
+  /** Extra OIDC issuers the CA accepts (Fulcio's config format or an array), besides gitlab.com and GitHub Actions. */
+  readonly oidcIssuers?: readonly IssuerConfig[];
+  /** How the CA fetches issuers' discovery documents and keys (tests inject one). */
+  readonly fetch?: typeof fetch;
 }
 
 /** What identifies this instance's logs forever: written once to `instance.json`. */
@@ -55,11 +79,12 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
   const identity = loadIdentity(opts.dataDir, opts.publicUrl, opts.now ?? Date.now);
   const logs: TransparencyLog[] = [];
   let store: LogStore | undefined;
-  const services: { logV1?: RekorV1Api; logV2?: RekorV2Api; tsa?: TimestampAuthority } = {};
+  const services: Mutable<AppServices> = {};
+  const base = opts.publicUrl.replace(/\/+$/, '');
   let tsaChain: Uint8Array[] = [];
 
   if (only.has('log')) {
-    store = await openStore(opts);
+    store ??= await openStore(opts);
     const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
     const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
     const common = { store, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
@@ -90,17 +115,63 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     services.tsa = createTimestampAuthority({ key: createPrivateKey(pem), chain: tsaChain, ...(opts.now ? { now: opts.now } : {}) });
   }
 
-  const base = opts.publicUrl.replace(/\/+$/, '');
+  let caChain: Uint8Array[] = [];
+  let ctLog: TransparencyLog | undefined;
+  if (opts.devOidcIssuer === true) {
+    const pem = await ensureFileAsync(dataPath(opts.dataDir, DEV_ISSUER_KEY_PATH), async () => (await generateDevIssuerKey()).privateKeyPem);
+    services.devIssuer = createDevIssuer({ issuer: base, privateKeyPem: pem });
+  }
+  if (only.has('ca')) {
+    store ??= await openStore(opts);
+    // The CT log runs on the same engine as the transparency logs: an SCT is signed only after its precertificate
+    // entry is durably in the tree.
+    const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
+    ctLog = await new TransparencyLog({ id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...(opts.now ? { now: opts.now } : {}) }).open();
+    const log = ctLog;
+    const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
+    services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };
+
+    const caPem = await ensureFileAsync(dataPath(opts.dataDir, 'keys', 'ca.pem'), async () => {
+      const made = await generateCaCertificates({ organization: 'keyless', commonName: `${identity.host} ca` });
+      return `${made.intermediateKeyPem}${made.intermediatePem}${made.rootPem}`;
+    });
+    caChain = pemDecodeAll(caPem, 'CERTIFICATE');
+    const issuers: IssuerConfig[] = [...DEFAULT_ISSUERS, ...(opts.oidcIssuers ?? [])];
+    if (services.devIssuer !== undefined) issuers.push({ issuerUrl: services.devIssuer.issuer, clientId: 'sigstore', type: 'gitlab-pipeline' });
+    const fetchFn = opts.fetch ?? globalThis.fetch;
+    const devIssuer = services.devIssuer;
+    // The dev issuer answers its own discovery in-process: the CA need not call its own port.
+    const selfFetch: typeof fetch = devIssuer === undefined ? fetchFn : async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === `${devIssuer.issuer}${DISCOVERY_PATH}`) return Response.json(devIssuer.discovery());
+      if (url === `${devIssuer.issuer}${DEV_ISSUER_JWKS_PATH}`) return Response.json(devIssuer.jwks());
+      return fetchFn(input, init);
+    };
+    services.ca = createCertificateAuthority({
+      tokenVerifier: createTokenVerifier({ issuers, fetch: selfFetch, ...(opts.now ? { now: opts.now } : {}) }),
+      issuers: issuers.map((i) => ({ ...(i.issuerUrl !== undefined ? { issuerUrl: i.issuerUrl } : {}), ...(i.metaIssuer !== undefined ? { metaIssuer: i.metaIssuer } : {}), clientId: i.clientId, type: i.type })),
+      signer: { key: createPrivateKey(caPem), chain: caChain },
+      ct,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  }
+
+  const allLogs = ctLog === undefined ? logs : [...logs, ctLog];
   return {
     identity,
     services,
-    logs,
+    logs: allLogs,
     store,
     trustedRoot: () => ({
       mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
       tlogs: logs.map((log) => tlogInstance(log, log.id === 'rekor-v2' ? `${base}${REKOR_V2_PREFIX}` : base, identity.createdAt)),
-      certificateAuthorities: [],
-      ctlogs: [],
+      certificateAuthorities: caChain.length === 0 ? [] : [{
+        subject: { organization: 'keyless', commonName: `${identity.host} ca` },
+        uri: base,
+        certChain: caChain,
+        validFor: { start: identity.createdAt },
+      }],
+      ctlogs: ctLog === undefined ? [] : [tlogInstance(ctLog, base, identity.createdAt)],
       timestampAuthorities: tsaChain.length === 0 ? [] : [{
         subject: { organization: 'keyless', commonName: `${identity.host} tsa` },
         uri: base,
@@ -109,7 +180,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
       }],
     }),
     close: async () => {
-      for (const log of logs) await log.close();
+      for (const log of allLogs) await log.close();
       await store?.close();
     },
   };

@@ -8,12 +8,14 @@ import { createApp } from '../../server/app.js';
 import { dataPath } from '../../server/data-dir.js';
 import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
 import { serializeTrustedRoot } from '../../trust/index.js';
-import { parse, str, usageError } from '../args.js';
-import type { Output } from '../io.js';
+import { flag, parse, str, usageError } from '../args.js';
+import { readFileOrFail, type Output } from '../io.js';
+import { parseIssuerConfig } from '../../oidc/index.js';
 
 export const USAGE = `Usage: keyless serve [options]
 
-Runs the keyless services on one port: the transparency log (Rekor v1 API and Rekor v2 API with C2SP tiles).
+Runs the keyless services on one port: the transparency logs (Rekor v1 API, Rekor v2 API with C2SP tiles),
+the certificate authority (Fulcio v2 API) with its CT log, and the RFC 3161 timestamp authority.
 
 Options:
   --data-dir DIR        keys, instance identity and the embedded database (default ./keyless-data, or KEYLESS_DATA_DIR)
@@ -24,7 +26,10 @@ Options:
   --store DRIVER        sqlite (default, in the data directory) or postgres
   --postgres-url URL    PostgreSQL connection string (or KEYLESS_POSTGRES_URL)
   --postgres-schema S   schema for keyless's tables (default keyless)
-  --body-limit BYTES    largest request body accepted (default 1048576)`;
+  --body-limit BYTES    largest request body accepted (default 1048576)
+  --oidc-config FILE    extra OIDC issuers for the CA (Fulcio's config file format, JSON), e.g. a self-managed GitLab
+  --dev-oidc-issuer     also serve a GitLab-shaped OIDC issuer for local pipelines (tokens: keyless dev-token);
+                        development only: refused unless --host is a loopback address`;
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
@@ -36,7 +41,13 @@ const OPTIONS = {
   'postgres-url': { type: 'string' },
   'postgres-schema': { type: 'string' },
   'body-limit': { type: 'string' },
+  'oidc-config': { type: 'string' },
+  'dev-oidc-issuer': { type: 'boolean' },
 } as const;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,7 +88,14 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   // Port 0: pick the free port now, so that the public URL (and the trust files naming it) is the real one.
   const listenPort = port === 0 ? await freePort(host) : port;
   const publicUrl = str(parsed, 'public-url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${listenPort}`;
-  const instance = await openInstance({ dataDir, publicUrl, only, store });
+  const devOidcIssuer = flag(parsed, 'dev-oidc-issuer');
+  // The dev issuer mints tokens for any project to whoever holds the data directory; on a reachable address the
+  // CA would then certify identities nobody proved. So it is loopback-only, with no switch to override that.
+  if (devOidcIssuer && !isLoopback(host)) throw usageError(`--dev-oidc-issuer is for local pipelines only and is refused on --host ${host} (use 127.0.0.1 or ::1)`, USAGE);
+  const oidcConfig = str(parsed, 'oidc-config');
+  const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
+  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers });
+  if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
   const app = createApp(instance.services, {
     bodyLimit,
     logger: { level: env.KEYLESS_LOG_LEVEL ?? 'warn' },
