@@ -1,5 +1,5 @@
 /**
- * A fresh two-level CA like Fulcio's public one: an ECDSA P-384 root and an ECDSA P-384 intermediate (pathLen 0,
+ * A fresh two-level CA like Fulcio's public one: an ECDSA P-384 root and an ECDSA P-384 (or P-256) intermediate (pathLen 0,
  * extKeyUsage codeSigning), both signed with ECDSA SHA-384. For a private instance's first start and for tests;
  * the caller stores the intermediate key (PKCS#8 PEM) with mode 0600.
  */
@@ -42,6 +42,12 @@ export interface GenerateCaOptions {
   commonName?: string;
   /** Epoch ms for notBefore; default Date.now(). */
   now?: number;
+  /**
+   * The intermediate's curve (the root is always P-384). P-384, as Fulcio's public CA, is the default; P-256 signs
+   * and verifies about ten times faster (~30 µs against ~1 ms per signature here), which is what bounds a private
+   * CA's certificates per second.
+   */
+  intermediateCurve?: 'P-256' | 'P-384';
 }
 
 const generateEcKey = promisify(generateKeyPair);
@@ -53,7 +59,7 @@ export async function generateCaCertificates(opts: GenerateCaOptions = {}): Prom
   const now = opts.now ?? Date.now();
   const [root, intermediate] = await Promise.all([
     generateEcKey('ec', { namedCurve: 'P-384' }),
-    generateEcKey('ec', { namedCurve: 'P-384' }),
+    generateEcKey('ec', { namedCurve: opts.intermediateCurve ?? 'P-384' }),
   ]);
   const rootSpki = spkiOf(root.privateKey);
   const rootId = keyIdentifier(rootSpki);

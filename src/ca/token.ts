@@ -1,29 +1,9 @@
 /**
- * The relying-party side of OIDC as the CA sees it. Structurally identical to what src/oidc exports
- * (TokenVerifier, VerifiedToken, IssuerType); declared here until src/oidc lands, then to be replaced by its import.
+ * The relying-party side of OIDC as the CA sees it: src/oidc's token verifier (the CA depends only on its
+ * `verify`, so tests can hand in a fake).
  */
-export type IssuerType =
-  | 'gitlab-pipeline'
-  | 'github-workflow'
-  | 'email'
-  | 'uri'
-  | 'username'
-  | 'buildkite-job'
-  | 'codefresh-workflow'
-  | 'kubernetes'
-  | 'spiffe';
+import type { TokenVerifier } from '../oidc/index.js';
 
-export interface VerifiedToken {
-  /** The token's `iss`. */
-  issuer: string;
-  type: IssuerType;
-  clientId: string;
-  /** What the proof of possession signs: `sub`, or `email` for email issuers. */
-  subject: string;
-  claims: Readonly<Record<string, unknown>>;
-}
+export type { IssuerType, VerifiedToken } from '../oidc/index.js';
 
-export interface CaTokenVerifier {
-  /** Throws KeylessError('ERR_TOKEN') for a token that is malformed, untrusted, expired or missing claims. */
-  verify(token: string): Promise<VerifiedToken>;
-}
+export type CaTokenVerifier = Pick<TokenVerifier, 'verify'>;

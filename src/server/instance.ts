@@ -132,7 +132,8 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };
 
     const caPem = await ensureFileAsync(dataPath(opts.dataDir, 'keys', 'ca.pem'), async () => {
-      const made = await generateCaCertificates({ organization: 'keyless', commonName: `${identity.host} ca` });
+      // A P-256 intermediate: ten times the certificates per second of a P-384 one (see generateCaCertificates).
+      const made = await generateCaCertificates({ organization: 'keyless', commonName: `${identity.host} ca`, intermediateCurve: 'P-256' });
       return `${made.intermediateKeyPem}${made.intermediatePem}${made.rootPem}`;
     });
     caChain = pemDecodeAll(caPem, 'CERTIFICATE');

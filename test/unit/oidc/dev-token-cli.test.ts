@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -13,6 +13,11 @@ const { privateKeyPem } = await generateDevIssuerKey();
 const dataDir = mkdtempSync(join(tmpdir(), 'keyless-dev-token-'));
 mkdirSync(join(dataDir, 'oidc'), { recursive: true });
 writeFileSync(join(dataDir, DEV_ISSUER_KEY_PATH), privateKeyPem, { mode: 0o600 });
+const emptyDir = mkdtempSync(join(tmpdir(), 'keyless-no-key-'));
+after(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(emptyDir, { recursive: true, force: true });
+});
 
 function capture() {
   const out: string[] = [];
@@ -68,8 +73,7 @@ test('usage errors say what is missing or wrong', async () => {
   await assert.rejects(devToken(['--data-dir', dataDir], io, {}), usage(/--project is required \(or CI_PROJECT_PATH\)\n--ref is required/));
   await assert.rejects(devToken(['--project', 'g/p', '--ref', 'main', '--lifetime', '0', '--job-id', 'x', '--data-dir', dataDir], io, {}), usage(/--job-id must be a positive integer, got "x"[\s\S]*--lifetime must be whole seconds/));
   await assert.rejects(devToken(['--project', 'g/p', '--ref', 'main', '--runner-environment', 'cloud', '--data-dir', dataDir], io, {}), usage(/runner environment must be gitlab-hosted or self-hosted, found "cloud"/));
-  const empty = mkdtempSync(join(tmpdir(), 'keyless-no-key-'));
-  await assert.rejects(devToken(['--project', 'g/p', '--ref', 'main', '--data-dir', empty], io, {}), usage(/no dev issuer key at .*oidc\/dev-issuer\.key: start keyless serve with the dev issuer enabled/));
+  await assert.rejects(devToken(['--project', 'g/p', '--ref', 'main', '--data-dir', emptyDir], io, {}), usage(/no dev issuer key at .*oidc\/dev-issuer\.key: start keyless serve with the dev issuer enabled/));
 });
 
 test('keyless dev-token is dispatched by main', async () => {

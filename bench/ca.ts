@@ -1,0 +1,70 @@
+// `npm run bench:ca`: certificates with an embedded SCT issued per second over HTTP on loopback (Fulcio v2 API,
+// dev OIDC token, P-256 key with proof of possession; each certificate's precertificate is durably in the CT log
+// before its SCT is signed), and RFC 3161 timestamps per second (the JSON request sigstore-js sends).
+// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32).
+import { spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { startServe } from '../test/helpers/serve.js';
+import { ROOT } from '../test/helpers/vectors.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+
+function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function load(name: string, url: URL, bodies: Buffer[], expect: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (performance.now() < deadline) {
+      const body = bodies[next++ % bodies.length]!;
+      const start = performance.now();
+      if ((await post(agent, url, body)) === expect) latencies.push(performance.now() - start);
+      else errors++;
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  console.log(`${name.padEnd(34)} ${String(Math.round(latencies.length / elapsed)).padStart(6)}/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${latencies.length} ok, ${errors} errors, ${CLIENTS} clients)`);
+}
+
+const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa']);
+try {
+  const minted = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main'], { encoding: 'utf8' });
+  if (minted.status !== 0) throw new Error(minted.stderr);
+  const token = minted.stdout.trim();
+  const sub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+  // Each request brings a fresh key and its proof of possession, as a signing client does.
+  const certBodies = Array.from({ length: 3000 }, () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return Buffer.from(JSON.stringify({
+      credentials: { oidcIdentityToken: token },
+      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(sub), privateKey).toString('base64') },
+    }));
+  });
+  const tsaBodies = Array.from({ length: 3000 }, () => Buffer.from(JSON.stringify({ artifactHash: createHash('sha256').update(randomBytes(16)).digest('base64'), hashAlgorithm: 'sha256', nonce: Math.floor(Math.random() * 2 ** 48) })));
+  console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each (anchor: aim 2,000 certificates/s)`);
+  await load('certificates (embedded SCT, P-384 CA)', new URL('/api/v2/signingCert', served.url), certBodies, 201);
+  await load('timestamps (RFC 3161, P-256 TSA)', new URL('/api/v1/timestamp', served.url), tsaBodies, 200);
+} finally {
+  await served.stop();
+  rmSync(served.dataDir, { recursive: true, force: true });
+}
