@@ -13,7 +13,7 @@ import type { TransparencyLogInstance, TrustedRoot } from '../trust/types.js';
 import { TRUSTED_ROOT_MEDIA_TYPE_V01 } from '../trust/types.js';
 import { REKOR_V2_PREFIX, type AppServices } from './app.js';
 import { dataPath, ensureDir, ensureFile, ensureFileAsync } from './data-dir.js';
-import { createTimestampAuthority, generateTsaCertificates, type TimestampAuthority } from '../tsa/index.js';
+import { createTimestampAuthority, generateTsaCertificates } from '../tsa/index.js';
 import { pemDecodeAll } from '../core/encoding.js';
 import { createCertificateAuthority, generateCaCertificates } from '../ca/index.js';
 import { createCtLog } from '../log/ct/index.js';
