@@ -2,7 +2,10 @@
 // submit to it, and the bundles they build verify in @sigstore/verify and in keyless with the instance's trusted
 // root. Bad input gets a clear 4xx and appends nothing; the read APIs answer as upstream's do.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createPublicKey, sign } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { parseBundle } from '../../src/bundle/index.js';
@@ -13,6 +16,7 @@ import { parseTrustedRoot } from '../../src/trust/index.js';
 import { createVerifier } from '../../src/verify/verifier.js';
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact, type EntryKey } from '../helpers/entries.js';
 import { startServe, type Served } from '../helpers/serve.js';
+import { ROOT } from '../helpers/vectors.js';
 
 const require = createRequire(import.meta.url);
 const { MessageSignatureBundleBuilder, DSSEBundleBuilder, RekorWitness, TSAWitness } = require('@sigstore/sign');
@@ -207,6 +211,31 @@ describe('log service over HTTP', () => {
     assert.equal(entries.length, 256);
     assert.deepEqual(Buffer.from(tile.subarray(0, 32)), Buffer.from(leafHash(entries[0]!)));
     assert.deepEqual(Buffer.from(tile.subarray(255 * 32)), Buffer.from(leafHash(entries[255]!)));
+  });
+
+  it('keyless log audit: records a checkpoint, accepts growth, exits 1 with evidence when the history it saw is not extended', async () => {
+    const state = join(served.dataDir, 'audit-state.json');
+    const audit = (url: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'log', 'audit', '--url', url, '--trusted-root', join(served.dataDir, 'trusted_root.json'), '--state', state], { encoding: 'utf8' });
+    for (const url of [served.url, `${served.url}/rekor-v2`]) {
+      const first = audit(url);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stdout, /first checkpoint recorded/);
+      await post(`${served.url}${url.endsWith('rekor-v2') ? '/rekor-v2/api/v2' : '/api/v1'}/log/entries`, url.endsWith('rekor-v2') ? hashedRekordV2(key) : hashedRekordV1(key));
+      const second = audit(url);
+      assert.equal(second.status, 0, second.stderr);
+      assert.match(second.stdout, /consistent: .* grew from \d+ to \d+ entries/);
+      // A remembered root that this log never had: as if the log had shown us a different history before.
+      const remembered = JSON.parse(readFileSync(state, 'utf8')) as { rootHash: string; size: number };
+      await post(`${served.url}${url.endsWith('rekor-v2') ? '/rekor-v2/api/v2' : '/api/v1'}/log/entries`, url.endsWith('rekor-v2') ? hashedRekordV2(key) : hashedRekordV1(key));
+      writeFileSync(state, JSON.stringify({ ...remembered, rootHash: 'ab'.repeat(32) }));
+      const forked = audit(url);
+      assert.equal(forked.status, 1, forked.stderr);
+      assert.match(forked.stderr, /ERR_TLOG_CONSISTENCY/);
+      const evidence = JSON.parse(forked.stdout) as { status: string; evidence: { previous: string; current: string; proof: string[] } };
+      assert.equal(evidence.status, 'inconsistent');
+      assert.ok(evidence.evidence.current.length > 0 && Array.isArray(evidence.evidence.proof));
+      rmSync(state);
+    }
   });
 
   it('reports health', async () => {
