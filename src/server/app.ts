@@ -34,6 +34,8 @@ export interface AppServices {
   readonly ca?: CertificateAuthority;
   readonly ct?: { readonly ct: CtLog; readonly sth: () => Promise<SignedTreeHeadJson> };
   readonly devIssuer?: DevIssuer;
+  /** The instance's trust files, served at /trusted_root.json and /signing_config.json (protobuf-specs JSON). */
+  readonly trust?: { readonly trustedRoot: () => unknown; readonly signingConfig: () => unknown };
 }
 
 export interface AppOptions {
@@ -71,5 +73,10 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
   if (services.ca !== undefined) registerCa(app, services.ca);
   if (services.ct !== undefined) registerCt(app, services.ct.ct, services.ct.sth);
   if (services.devIssuer !== undefined) registerDevIssuer(app, services.devIssuer);
+  const trust = services.trust;
+  if (trust !== undefined) {
+    app.get('/trusted_root.json', async () => trust.trustedRoot());
+    app.get('/signing_config.json', async () => trust.signingConfig());
+  }
   return app;
 }

@@ -9,8 +9,8 @@ import { RekorV2Api } from '../log/rekor-v2.js';
 import { createLogSigner } from '../log/signer.js';
 import { createPostgresStore, createSqliteStore } from '../log/store/index.js';
 import type { LogStore } from '../log/store/types.js';
-import type { TransparencyLogInstance, TrustedRoot } from '../trust/types.js';
-import { TRUSTED_ROOT_MEDIA_TYPE_V01 } from '../trust/types.js';
+import type { SigningConfig, TransparencyLogInstance, TrustedRoot } from '../trust/types.js';
+import { SIGNING_CONFIG_MEDIA_TYPE_V02, TRUSTED_ROOT_MEDIA_TYPE_V01 } from '../trust/types.js';
 import { REKOR_V2_PREFIX, type AppServices } from './app.js';
 import { dataPath, ensureDir, ensureFile, ensureFileAsync } from './data-dir.js';
 import { createTimestampAuthority, generateTsaCertificates } from '../tsa/index.js';
@@ -69,6 +69,8 @@ export interface Instance {
   readonly logs: readonly TransparencyLog[];
   readonly store: LogStore | undefined;
   trustedRoot(): TrustedRoot;
+  /** Where signers find this instance's services (SigningConfig v0.2): CA, OIDC (dev issuer), Rekor v2 and v1, TSA. */
+  signingConfig(): SigningConfig;
   /** Finishes in-flight writes, then releases the store. */
   close(): Promise<void>;
 }
@@ -180,6 +182,19 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
         validFor: { start: identity.createdAt },
       }],
     }),
+    signingConfig: () => {
+      const service = (url: string, majorApiVersion: number) => ({ url, majorApiVersion, validFor: { start: identity.createdAt }, operator: identity.host });
+      return {
+        mediaType: SIGNING_CONFIG_MEDIA_TYPE_V02,
+        caUrls: services.ca ? [service(base, 1)] : [],
+        oidcUrls: services.devIssuer ? [service(services.devIssuer.issuer, 1)] : [],
+        // Rekor v2 first: a signer that speaks it prefers it (with a TSA timestamp); v1 stays for older clients.
+        rekorTlogUrls: [...(services.logV2 ? [service(`${base}${REKOR_V2_PREFIX}`, 2)] : []), ...(services.logV1 ? [service(base, 1)] : [])],
+        rekorTlogConfig: { selector: 'ANY' },
+        tsaUrls: services.tsa ? [service(`${base}/api/v1/timestamp`, 1)] : [],
+        tsaConfig: { selector: 'ANY' },
+      };
+    },
     close: async () => {
       for (const log of allLogs) await log.close();
       await store?.close();

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.js';
 import { dataPath } from '../../server/data-dir.js';
 import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
-import { serializeTrustedRoot } from '../../trust/index.js';
+import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
 import { flag, parse, str, usageError } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
 import { parseIssuerConfig } from '../../oidc/index.js';
@@ -96,13 +96,17 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
   const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers });
   if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
-  const app = createApp(instance.services, {
+  const trustedRootJson = serializeTrustedRoot(instance.trustedRoot());
+  const signingConfigJson = serializeSigningConfig(instance.signingConfig());
+  const app = createApp({ ...instance.services, trust: { trustedRoot: () => trustedRootJson, signingConfig: () => signingConfigJson } }, {
     bodyLimit,
     logger: { level: env.KEYLESS_LOG_LEVEL ?? 'warn' },
     health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
-  writeFileSync(trustedRootPath, `${JSON.stringify(serializeTrustedRoot(instance.trustedRoot()), null, 2)}\n`);
+  writeFileSync(trustedRootPath, `${JSON.stringify(trustedRootJson, null, 2)}\n`);
+  const signingConfigPath = dataPath(dataDir, 'signing_config.json');
+  writeFileSync(signingConfigPath, `${JSON.stringify(signingConfigJson, null, 2)}\n`);
 
   const address = await app.listen({ host, port: listenPort });
   if (new URL(publicUrl).host !== instance.identity.host) {
@@ -110,7 +114,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   }
   io.out(`keyless serve: listening on ${address}`);
   io.out(`  services: ${[...only].join(', ')}; store: ${store.driver}; data: ${dataDir}`);
-  io.out(`  trusted root: ${trustedRootPath}`);
+  io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
+  io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
 
   // Graceful shutdown: stop accepting, let in-flight requests (and the batch they wait on) finish, then close the store.
   await new Promise<void>((resolve) => {
