@@ -36,6 +36,8 @@ export interface LogOptions {
   readonly maxPending?: number;
   /** Tiles kept expanded in memory. */
   readonly cacheTiles?: number;
+  /** Told about every committed batch (for metrics): entries appended, submissions answered, milliseconds taken. */
+  readonly onBatch?: (stats: { readonly appended: number; readonly answered: number; readonly ms: number }) => void;
 }
 
 export interface Submission {
@@ -70,6 +72,7 @@ export class TransparencyLog {
   readonly #now: () => number;
   readonly #maxBatch: number;
   readonly #maxPending: number;
+  readonly #onBatch: LogOptions['onBatch'];
   #queue: Pending[] = [];
   #committing: Promise<void> | undefined;
   #latest: LogHead | undefined;
@@ -83,6 +86,7 @@ export class TransparencyLog {
     this.#now = opts.now ?? Date.now;
     this.#maxBatch = opts.maxBatch ?? 1000;
     this.#maxPending = opts.maxPending ?? 20_000;
+    this.#onBatch = opts.onBatch;
     this.tiles = new TileCache(opts.cacheTiles ?? 4096);
     this.reader = new TreeReader((level, index) => this.store.readTile(this.id, level, index), this.tiles);
   }
@@ -171,9 +175,13 @@ export class TransparencyLog {
 
   async #commitNext(): Promise<void> {
     const batch = this.#queue.splice(0, this.#maxBatch);
+    const started = performance.now();
     try {
       const results = await this.store.append(this.id, (ctx) => this.#build(ctx, batch));
       for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      const head = results[0]?.head;
+      if (head !== undefined && (this.#latest === undefined || head.size > this.#latest.size)) this.#latest = head;
+      this.#onBatch?.({ appended: results.filter((r) => r.created).length, answered: batch.length, ms: performance.now() - started });
     } catch (err) {
       this.tiles.clear();
       const failure = err instanceof KeylessError ? err : new KeylessError('ERR_STORE', `the log could not commit: ${String(err)}`, {}, { cause: err });

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
 import { sendError } from './errors.js';
+import type { Metrics } from './metrics.js';
 import { registerLogV1 } from './routes/log-v1.js';
 import { registerLogV2 } from './routes/log-v2.js';
 import { registerTsa } from './routes/tsa.js';
@@ -42,12 +43,17 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   /** A pino logger configuration or `false`. Requests are logged at info level; `keyless serve` logs at warn unless asked. */
   readonly logger?: boolean | object;
+  /** Serves /metrics and counts requests. */
+  readonly metrics?: Metrics;
+  /** TLS: PEM certificate chain and key; without them the app speaks plain HTTP (put it behind a proxy). */
+  readonly https?: { readonly cert: string; readonly key: string };
   /** Called for /healthz; a rejection makes the instance report unhealthy. */
   readonly health?: () => Promise<Record<string, unknown>>;
 }
 
 export function createApp(services: AppServices, opts: AppOptions = {}): FastifyInstance {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: opts.logger ?? false,
     // Proto-poisoning in JSON bodies is refused outright rather than stripped.
@@ -55,6 +61,7 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
     onConstructorPoisoning: 'error',
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  opts.metrics?.instrument(app);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 404, message: `no route for ${request.method} ${request.url.split('?')[0]}`, error: 'ERR_NOT_FOUND' }),
   );

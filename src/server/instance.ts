@@ -12,6 +12,7 @@ import type { LogStore } from '../log/store/types.js';
 import type { SigningConfig, TransparencyLogInstance, TrustedRoot } from '../trust/types.js';
 import { SIGNING_CONFIG_MEDIA_TYPE_V02, TRUSTED_ROOT_MEDIA_TYPE_V01 } from '../trust/types.js';
 import { REKOR_V2_PREFIX, type AppServices } from './app.js';
+import type { Metrics } from './metrics.js';
 import { dataPath, ensureDir, ensureFile, ensureFileAsync } from './data-dir.js';
 import { createTimestampAuthority, generateTsaCertificates } from '../tsa/index.js';
 import { pemDecodeAll } from '../core/encoding.js';
@@ -53,6 +54,8 @@ export interface InstanceOptions {
   readonly oidcIssuers?: readonly IssuerConfig[];
   /** How the CA fetches issuers' discovery documents and keys (tests inject one). */
   readonly fetch?: typeof fetch;
+  /** Where the logs report their batches and sizes. */
+  readonly metrics?: Metrics;
 }
 
 /** What identifies this instance's logs forever: written once to `instance.json`. */
@@ -91,12 +94,14 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
     const common = { store, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
     const v1 = await new TransparencyLog({
+      ...observed(opts.metrics, 'rekor-v1'),
       id: 'rekor-v1',
       origin: identity.rekorV1.origin,
       signer: createLogSigner(v1Key, identity.rekorV1.keyName, 'rekor-v1'),
       ...common,
     }).open();
     const v2 = await new TransparencyLog({
+      ...observed(opts.metrics, 'rekor-v2'),
       id: 'rekor-v2',
       origin: identity.rekorV2.origin,
       signer: createLogSigner(v2Key, identity.rekorV2.origin, 'c2sp'),
@@ -128,7 +133,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     // The CT log runs on the same engine as the transparency logs: an SCT is signed only after its precertificate
     // entry is durably in the tree.
     const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
-    ctLog = await new TransparencyLog({ id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...(opts.now ? { now: opts.now } : {}) }).open();
+    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...(opts.now ? { now: opts.now } : {}) }).open();
     const log = ctLog;
     const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };
@@ -160,6 +165,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
   }
 
   const allLogs = ctLog === undefined ? logs : [...logs, ctLog];
+  opts.metrics?.watchLogs(() => allLogs);
   return {
     identity,
     services,
@@ -200,6 +206,10 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
       await store?.close();
     },
   };
+}
+
+function observed(metrics: Metrics | undefined, id: string): { onBatch?: ReturnType<Metrics['batchObserver']> } {
+  return metrics === undefined ? {} : { onBatch: metrics.batchObserver(id) };
 }
 
 function tlogInstance(log: TransparencyLog, baseUrl: string, createdAt: number): TransparencyLogInstance {

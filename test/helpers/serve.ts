@@ -36,7 +36,7 @@ export async function startServe(args: string[] = [], opts: { dataDir?: string; 
     const timer = setTimeout(() => reject(new Error(`keyless serve did not start in 20 s:\n${out}\n${err}`)), 20_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -1,37 +1,47 @@
 /**
  * `keyless serve`: the private instance in one process. Keys and the embedded store live in the data directory;
  * `--store postgres` shares one PostgreSQL between several stateless frontends.
+ * Every setting comes from a flag, else an environment variable (KEYLESS_<NAME>), else a JSON config file
+ * (`--config`, keys as the flags' names), else its default.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { KeylessError } from '../../core/errors.js';
+import { parseIssuerConfig } from '../../oidc/index.js';
 import { createApp } from '../../server/app.js';
 import { dataPath } from '../../server/data-dir.js';
 import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
+import { createMetrics } from '../../server/metrics.js';
 import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
-import { flag, parse, str, usageError } from '../args.js';
+import { parse, usageError, type Parsed } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
-import { parseIssuerConfig } from '../../oidc/index.js';
 
 export const USAGE = `Usage: keyless serve [options]
 
 Runs the keyless services on one port: the transparency logs (Rekor v1 API, Rekor v2 API with C2SP tiles),
-the certificate authority (Fulcio v2 API) with its CT log, and the RFC 3161 timestamp authority.
+the certificate authority (Fulcio v2 API) with its CT log, and the RFC 3161 timestamp authority; writes and
+serves trusted_root.json and signing_config.json; /healthz and Prometheus /metrics.
 
-Options:
-  --data-dir DIR        keys, instance identity and the embedded database (default ./keyless-data, or KEYLESS_DATA_DIR)
+Options (each also KEYLESS_<NAME> in the environment, e.g. KEYLESS_DATA_DIR, or a key of the --config file):
+  --config FILE         JSON file of settings, keys as these options' names ({"port": 8443, "tls-cert": …})
+  --data-dir DIR        keys, instance identity and the embedded database (default ./keyless-data)
   --host HOST           address to listen on (default 127.0.0.1)
-  --port PORT           port to listen on (default 3000; 0 picks a free one)
-  --public-url URL      the URL clients use (default http://HOST:PORT); names the logs at first start
-  --only LIST           comma-separated services to run (${SERVICE_NAMES.join(', ')})
+  --port PORT           port to listen on (default 3000, or PORT; 0 picks a free one)
+  --public-url URL      the URL clients use (default http(s)://HOST:PORT); names the logs at first start
+  --only LIST           comma-separated services to run (${SERVICE_NAMES.join(', ')}; default all)
   --store DRIVER        sqlite (default, in the data directory) or postgres
-  --postgres-url URL    PostgreSQL connection string (or KEYLESS_POSTGRES_URL)
+  --postgres-url URL    PostgreSQL connection string
   --postgres-schema S   schema for keyless's tables (default keyless)
   --body-limit BYTES    largest request body accepted (default 1048576)
+  --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)
+  --tls-key FILE        the PEM private key for --tls-cert
+  --log-level LEVEL     fatal, error, warn (default), info (one JSON line per request), debug
   --oidc-config FILE    extra OIDC issuers for the CA (Fulcio's config file format, JSON), e.g. a self-managed GitLab
   --dev-oidc-issuer     also serve a GitLab-shaped OIDC issuer for local pipelines (tokens: keyless dev-token);
                         development only: refused unless --host is a loopback address`;
 
 const OPTIONS = {
+  config: { type: 'string' },
   'data-dir': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
@@ -41,9 +51,39 @@ const OPTIONS = {
   'postgres-url': { type: 'string' },
   'postgres-schema': { type: 'string' },
   'body-limit': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'log-level': { type: 'string' },
   'oidc-config': { type: 'string' },
   'dev-oidc-issuer': { type: 'boolean' },
 } as const;
+
+type SettingName = keyof typeof OPTIONS;
+
+/** flag > KEYLESS_<NAME> > config file > undefined. */
+function settings(parsed: Parsed, env: NodeJS.ProcessEnv): (name: SettingName) => string | undefined {
+  const configPath = typeof parsed.values['config'] === 'string' ? parsed.values['config'] : env.KEYLESS_CONFIG;
+  let config: Record<string, unknown> = {};
+  if (configPath !== undefined) {
+    try {
+      config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new KeylessError('ERR_USAGE', `config file ${configPath} is not readable JSON: ${(cause as Error).message}`, {}, { cause });
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new KeylessError('ERR_USAGE', `config file ${configPath} must hold a JSON object`);
+    const unknown = Object.keys(config).filter((k) => !(k in OPTIONS) || k === 'config');
+    if (unknown.length > 0) throw new KeylessError('ERR_USAGE', `config file ${configPath} has unknown settings: ${unknown.join(', ')} (known: ${Object.keys(OPTIONS).filter((k) => k !== 'config').join(', ')})`);
+  }
+  return (name) => {
+    const flag = parsed.values[name];
+    if (typeof flag === 'string') return flag;
+    if (flag === true) return 'true';
+    const fromEnv = env[`KEYLESS_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const fromConfig = config[name];
+    return fromConfig === undefined || fromConfig === null ? undefined : String(fromConfig);
+  };
+}
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -64,43 +104,53 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const parsed = parse(argv, OPTIONS, USAGE);
   if (parsed.positionals.length > 0) throw usageError(`unexpected argument ${parsed.positionals[0]}`, USAGE);
   const env = process.env;
-  const dataDir = str(parsed, 'data-dir') ?? env.KEYLESS_DATA_DIR ?? 'keyless-data';
-  const host = str(parsed, 'host') ?? '127.0.0.1';
-  const port = Number(str(parsed, 'port') ?? env.PORT ?? '3000');
+  const get = settings(parsed, env);
+  const dataDir = get('data-dir') ?? 'keyless-data';
+  const host = get('host') ?? '127.0.0.1';
+  const port = Number(get('port') ?? env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be a port number', USAGE);
   const only = new Set<ServiceName>();
-  for (const name of (str(parsed, 'only') ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim())) {
+  for (const name of (get('only') ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim())) {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw usageError(`unknown service ${JSON.stringify(name)} in --only (known: ${SERVICE_NAMES.join(', ')})`, USAGE);
     only.add(name as ServiceName);
   }
-  const driver = str(parsed, 'store') ?? env.KEYLESS_STORE ?? 'sqlite';
+  const driver = get('store') ?? 'sqlite';
   let store: StoreConfig;
   if (driver === 'sqlite') store = { driver };
   else if (driver === 'postgres') {
-    const url = str(parsed, 'postgres-url') ?? env.KEYLESS_POSTGRES_URL;
-    if (url === undefined) throw usageError('--store postgres needs --postgres-url or KEYLESS_POSTGRES_URL', USAGE);
-    const schema = str(parsed, 'postgres-schema');
+    const url = get('postgres-url');
+    if (url === undefined) throw usageError('--store postgres needs --postgres-url (or KEYLESS_POSTGRES_URL)', USAGE);
+    const schema = get('postgres-schema');
     store = { driver, url, ...(schema !== undefined ? { schema } : {}) };
   } else throw usageError(`--store must be sqlite or postgres, not ${JSON.stringify(driver)}`, USAGE);
-  const bodyLimit = Number(str(parsed, 'body-limit') ?? 1024 * 1024);
+  const bodyLimit = Number(get('body-limit') ?? 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw usageError('--body-limit must be an integer of at least 1024', USAGE);
+  const tlsCert = get('tls-cert');
+  const tlsKey = get('tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw usageError('--tls-cert and --tls-key go together', USAGE);
+  const https = tlsCert !== undefined && tlsKey !== undefined
+    ? { cert: readFileOrFail(tlsCert, 'TLS certificate', 1024 * 1024).toString('utf8'), key: readFileOrFail(tlsKey, 'TLS key', 1024 * 1024).toString('utf8') }
+    : undefined;
 
   // Port 0: pick the free port now, so that the public URL (and the trust files naming it) is the real one.
   const listenPort = port === 0 ? await freePort(host) : port;
-  const publicUrl = str(parsed, 'public-url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${listenPort}`;
-  const devOidcIssuer = flag(parsed, 'dev-oidc-issuer');
+  const publicUrl = get('public-url') ?? `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listenPort}`;
+  const devOidcIssuer = get('dev-oidc-issuer') === 'true';
   // The dev issuer mints tokens for any project to whoever holds the data directory; on a reachable address the
   // CA would then certify identities nobody proved. So it is loopback-only, with no switch to override that.
   if (devOidcIssuer && !isLoopback(host)) throw usageError(`--dev-oidc-issuer is for local pipelines only and is refused on --host ${host} (use 127.0.0.1 or ::1)`, USAGE);
-  const oidcConfig = str(parsed, 'oidc-config');
+  const oidcConfig = get('oidc-config');
   const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
-  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers });
+  const metrics = createMetrics();
+  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics });
   if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
   const trustedRootJson = serializeTrustedRoot(instance.trustedRoot());
   const signingConfigJson = serializeSigningConfig(instance.signingConfig());
   const app = createApp({ ...instance.services, trust: { trustedRoot: () => trustedRootJson, signingConfig: () => signingConfigJson } }, {
     bodyLimit,
-    logger: { level: env.KEYLESS_LOG_LEVEL ?? 'warn' },
+    metrics,
+    ...(https ? { https } : {}),
+    logger: { level: get('log-level') ?? 'warn' },
     health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
@@ -113,7 +163,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     io.err(`keyless serve: note: the logs were named for ${instance.identity.host} at first start; clients reach them at ${publicUrl}`);
   }
   io.out(`keyless serve: listening on ${address}`);
-  io.out(`  services: ${[...only].join(', ')}; store: ${store.driver}; data: ${dataDir}`);
+  io.out(`  services: ${[...only].join(', ')}${devOidcIssuer ? ', dev OIDC issuer' : ''}; store: ${store.driver}; data: ${dataDir}`);
   io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
   io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
 
@@ -128,7 +178,11 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  // app.close() stops accepting and waits for requests in progress; a keep-alive connection that goes idle after its
+  // last response would otherwise hold the process open until its timeout, so idle ones are closed as they appear.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
   await app.close();
+  clearInterval(sweeper);
   await instance.close();
   return 0;
 }

@@ -1,0 +1,13 @@
+export { canonicalTufJson } from './canonical-json.js';
+export { generateTufKeys, tufKeysFromPem, tufKeysToPem, tufKeyId, tufPublicKey, TUF_ROLES, type TufKeys, type TufPublicKey, type TufRole } from './keys.js';
+export { TUF_SPEC_VERSION } from './metadata.js';
+export {
+  buildTufRepository,
+  hashedTargetPath,
+  TUF_DEFAULT_EXPIRES_DAYS,
+  TUF_EPOCH_MS,
+  type BuildTufRepositoryOptions,
+  type TufRepository,
+} from './repository.js';
+export { refreshingTufRepository, type TufRepositorySource } from './source.js';
+export { registerTufRoutes } from './routes.js';
