@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
 import { sendError } from './errors.js';
+import { registerTufRoutes, type TufRepository } from './tuf/index.js';
 import type { Metrics } from './metrics.js';
 import { registerLogV1 } from './routes/log-v1.js';
 import { registerLogV2 } from './routes/log-v2.js';
@@ -37,6 +38,8 @@ export interface AppServices {
   readonly devIssuer?: DevIssuer;
   /** The instance's trust files, served at /trusted_root.json and /signing_config.json (protobuf-specs JSON). */
   readonly trust?: { readonly trustedRoot: () => unknown; readonly signingConfig: () => unknown };
+  /** A TUF repository publishing the trust files, served under /tuf. */
+  readonly tuf?: () => TufRepository;
 }
 
 export interface AppOptions {
@@ -85,5 +88,6 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
     app.get('/trusted_root.json', async () => trust.trustedRoot());
     app.get('/signing_config.json', async () => trust.signingConfig());
   }
+  if (services.tuf !== undefined) registerTufRoutes(app, services.tuf);
   return app;
 }

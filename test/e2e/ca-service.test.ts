@@ -70,6 +70,19 @@ describe('certificate authority, CT and TSA over HTTP, with the dev OIDC issuer'
     verifyKeyless(bundle, artifact);
   });
 
+  it('the sigstore-js CLI verifies a bundle made against the instance, with trust from the instance\'s TUF repository', async () => {
+    const artifact = Buffer.from(`for the sigstore CLI ${Date.now()}`);
+    const bundle = await sigstore.sign(artifact, { fulcioURL: served.url, rekorURL: served.url, tsaServerURL: served.url, identityToken: token });
+    writeFileSync(join(served.dataDir, 'cli-artifact.txt'), artifact);
+    writeFileSync(join(served.dataDir, 'cli.bundle'), JSON.stringify(bundle));
+    const run = (expectedIdentity: string) => spawnSync(join(ROOT, 'node_modules', '.bin', 'sigstore'), ['verify', join(served.dataDir, 'cli.bundle'),
+      '--blob-file', join(served.dataDir, 'cli-artifact.txt'), '--certificate-identity-uri', expectedIdentity, '--certificate-issuer', served.url,
+      '--tuf-mirror-url', `${served.url}/tuf`, '--tuf-root-path', join(served.dataDir, 'tuf', 'root.json'), '--tuf-cache-path', join(served.dataDir, 'tuf-cache')], { encoding: 'utf8' });
+    const ok = run(identity);
+    assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+    assert.notEqual(run(identity.replace('main', 'other')).status, 0, 'another identity is refused');
+  });
+
   it('@sigstore/sign with Rekor v2 and the TSA: both verifiers accept it', async () => {
     const artifact = Buffer.from(`v2 ${Date.now()}`);
     const signer = new FulcioSigner({ fulcioBaseURL: served.url, identityProvider: { getToken: async () => token } });

@@ -9,7 +9,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { KeylessError } from '../../core/errors.js';
 import { parseIssuerConfig } from '../../oidc/index.js';
 import { createApp } from '../../server/app.js';
-import { dataPath } from '../../server/data-dir.js';
+import { dataPath, ensureDir, ensureFile } from '../../server/data-dir.js';
+import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../server/tuf/index.js';
 import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
 import { createMetrics } from '../../server/metrics.js';
 import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
@@ -146,7 +147,20 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
   const trustedRootJson = serializeTrustedRoot(instance.trustedRoot());
   const signingConfigJson = serializeSigningConfig(instance.signingConfig());
-  const app = createApp({ ...instance.services, trust: { trustedRoot: () => trustedRootJson, signingConfig: () => signingConfigJson } }, {
+  // The trust files also go out through TUF, so that Sigstore clients (e.g. `sigstore verify --tuf-mirror-url
+  // URL/tuf --tuf-root-path root.json`) fetch them as they fetch the public-good ones.
+  const tufKeys = tufKeysFromPem(ensureFile(dataPath(dataDir, 'keys', 'tuf.pem'), () => tufKeysToPem(generateTufKeys())));
+  const tuf = refreshingTufRepository({
+    keys: tufKeys,
+    targets: {
+      'trusted_root.json': new TextEncoder().encode(`${JSON.stringify(trustedRootJson, null, 2)}\n`),
+      'signing_config.v0.2.json': new TextEncoder().encode(`${JSON.stringify(signingConfigJson, null, 2)}\n`),
+    },
+  });
+  const tufRootPath = dataPath(dataDir, 'tuf', 'root.json');
+  ensureDir(dataPath(dataDir, 'tuf'));
+  writeFileSync(tufRootPath, tuf().rootJson);
+  const app = createApp({ ...instance.services, tuf, trust: { trustedRoot: () => trustedRootJson, signingConfig: () => signingConfigJson } }, {
     bodyLimit,
     metrics,
     ...(https ? { https } : {}),
@@ -166,6 +180,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   io.out(`  services: ${[...only].join(', ')}${devOidcIssuer ? ', dev OIDC issuer' : ''}; store: ${store.driver}; data: ${dataDir}`);
   io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
   io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
+  io.out(`  TUF: mirror ${publicUrl}/tuf, initial root ${tufRootPath}`);
 
   // Graceful shutdown: stop accepting, let in-flight requests (and the batch they wait on) finish, then close the store.
   await new Promise<void>((resolve) => {
