@@ -14,3 +14,6 @@ export type { Artifact } from './verify/artifact.js';
 export { parseDigestArtifact } from './verify/artifact.js';
 export { publicKeyFromPem, publicKeyFromSpki } from './core/keys.js';
 export type { PublicKey } from './core/keys.js';
+export { signBlob, attestBlob, signDsse, envTokenSource, fileTokenSource, staticTokenSource, predicateTypeUri } from './sign/index.js';
+export type { SignBlobOptions, AttestBlobOptions, SignDsseOptions, SignerOptions, SignResult, TokenSource } from './sign/index.js';
+export { productionSigningConfigJson } from './trust/production-signing-config.js';

@@ -5,22 +5,27 @@
  */
 import { KeylessError, type ErrorCode } from '../core/errors.js';
 import { consoleOutput, type Output } from './io.js';
-import { devToken, USAGE as DEV_TOKEN_USAGE } from './commands/dev-token.js';
-import { inspect, USAGE as INSPECT_USAGE } from './commands/inspect.js';
-import { serve, USAGE as SERVE_USAGE } from './commands/serve.js';
-import { logCommand, USAGE as LOG_USAGE } from './commands/log-audit.js';
-import { verifyBlob, USAGE as VERIFY_BLOB_USAGE } from './commands/verify-blob.js';
-import { verifyBundle, USAGE as VERIFY_BUNDLE_USAGE } from './commands/verify-bundle.js';
-
 type Command = (argv: string[], io: Output) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
-  'verify-blob': { run: verifyBlob, usage: VERIFY_BLOB_USAGE, summary: 'verify a file against a Sigstore bundle and an expected identity' },
-  'verify-bundle': { run: verifyBundle, usage: VERIFY_BUNDLE_USAGE, summary: 'sigstore-conformance protocol: verify a bundle' },
-  'dev-token': { run: devToken, usage: DEV_TOKEN_USAGE, summary: 'print a GitLab-shaped ID token from the local dev issuer (development only)' },
-  inspect: { run: inspect, usage: INSPECT_USAGE, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
-  log: { run: logCommand, usage: LOG_USAGE, summary: 'log audit: check that a transparency log stays consistent (a monitor)' },
-  serve: { run: serve, usage: SERVE_USAGE, summary: 'run the keyless services (transparency log) on one port' },
+/**
+ * Each command's module is loaded only when it runs (or its --help is asked for): `verify-blob` must not pay for
+ * loading the servers' dependencies (fastify, SQLite, PostgreSQL) at every start — that was most of its wall time.
+ */
+interface CommandModule {
+  readonly USAGE: string;
+  readonly run: Command;
+}
+
+const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: string }> = {
+  'verify-blob': { load: async () => { const m = await import('./commands/verify-blob.js'); return { USAGE: m.USAGE, run: m.verifyBlob }; }, summary: 'verify a file against a Sigstore bundle and an expected identity' },
+  'sign-blob': { load: async () => { const m = await import('./commands/sign-blob.js'); return { USAGE: m.USAGE, run: (a, io) => m.signBlobCommand(a, io) }; }, summary: 'sign a file keylessly (CA certificate, transparency log, TSA) into a Sigstore bundle' },
+  'attest-blob': { load: async () => { const m = await import('./commands/attest-blob.js'); return { USAGE: m.USAGE, run: (a, io) => m.attestBlobCommand(a, io) }; }, summary: 'attest to a file keylessly: an in-toto statement in a DSSE envelope, in a Sigstore bundle' },
+  'sign-bundle': { load: async () => { const m = await import('./commands/sign-bundle.js'); return { USAGE: m.USAGE, run: (a, io) => m.signBundle(a, io) }; }, summary: 'sigstore-conformance protocol: sign a file or an in-toto statement' },
+  'verify-bundle': { load: async () => { const m = await import('./commands/verify-bundle.js'); return { USAGE: m.USAGE, run: m.verifyBundle }; }, summary: 'sigstore-conformance protocol: verify a bundle' },
+  'dev-token': { load: async () => { const m = await import('./commands/dev-token.js'); return { USAGE: m.USAGE, run: (a, io) => m.devToken(a, io) }; }, summary: 'print a GitLab-shaped ID token from the local dev issuer (development only)' },
+  inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { USAGE: m.USAGE, run: m.inspect }; }, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
+  log: { load: async () => { const m = await import('./commands/log-audit.js'); return { USAGE: m.USAGE, run: m.logCommand }; }, summary: 'log audit: check that a transparency log stays consistent (a monitor)' },
+  serve: { load: async () => { const m = await import('./commands/serve.js'); return { USAGE: m.USAGE, run: m.serve }; }, summary: 'run the private instance: CA, CT, transparency logs, TSA, trust files (TUF)' },
 };
 
 const USAGE = `Usage: keyless COMMAND [options]\n\nCommands:\n${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}\n\nRun 'keyless COMMAND --help' for a command's options.`;
@@ -50,12 +55,13 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     io.err(`Error: unknown command ${JSON.stringify(name)} [ERR_USAGE]\n${USAGE}`);
     return 2;
   }
+  const loaded = await command.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.usage);
+    io.out(loaded.USAGE);
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await loaded.run(rest, io);
   } catch (err) {
     if (err instanceof KeylessError) {
       const verdict = exitCodeFor(err) === 1 ? 'Error: verification failed: ' : 'Error: ';

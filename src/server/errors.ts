@@ -24,6 +24,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_TOO_LARGE: 413,
   ERR_PUSHBACK: 503,
   ERR_STORE: 500,
+  ERR_SERVICE: 502,
 };
 
 /** The JSON body of every error: Rekor's `{code, message}` plus our stable error code. */

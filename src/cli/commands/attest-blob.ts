@@ -1,0 +1,56 @@
+/**
+ * `keyless attest-blob FILE --predicate P --type T --bundle OUT`: cosign's keyless attest-blob. Wraps the predicate
+ * in an in-toto Statement v1 about FILE (its name and SHA-256), signs it as a DSSE envelope, logs and timestamps it,
+ * verifies the bundle, then writes it.
+ */
+import { basename } from 'node:path';
+import { KeylessError } from '../../core/errors.js';
+import { attestBlob, PREDICATE_TYPES, predicateTypeUri, readIdentityToken, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { parse, str, usageError } from '../args.js';
+import { readFileOrFail, type Output } from '../io.js';
+import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
+
+export const USAGE = `Usage: keyless attest-blob FILE --predicate PREDICATE.json --type TYPE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL]
+Attests to FILE keylessly: an in-toto Statement v1 (subject: FILE's name and sha256; the predicate from
+PREDICATE.json) signed as a DSSE envelope in a Sigstore bundle (v0.3) that is verified before it is written.
+  --predicate FILE          the predicate, JSON (required)
+  --type TYPE               ${Object.keys(PREDICATE_TYPES).join('|')} or a predicate type URI (default custom)
+  --bundle FILE             where to write the bundle (required)
+${SIGNING_USAGE.replace('the signature (base64)', 'the DSSE envelope (JSON)')}
+Exit status: 0 signed, 1 the new bundle did not verify, 2 usage, token or service error.`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function attestBlobCommand(argv: string[], io: Output, env: Env = process.env): Promise<number> {
+  const parsed = parse(argv, { ...SIGNING_OPTIONS, predicate: { type: 'string' }, type: { type: 'string' } }, USAGE);
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) throw usageError('give exactly one FILE to attest to', USAGE);
+  const bundlePath = str(parsed, 'bundle');
+  if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
+  const predicatePath = str(parsed, 'predicate');
+  if (predicatePath === undefined) throw usageError('--predicate is required', USAGE);
+  const predicateType = predicateTypeUri(str(parsed, 'type') ?? 'custom');
+  const artifact = readFileOrFail(file, 'artifact');
+  let predicate: unknown;
+  try {
+    predicate = JSON.parse(readFileOrFail(predicatePath, 'predicate', 16 * 1024 * 1024).toString('utf8'));
+  } catch (cause) {
+    if (cause instanceof KeylessError) throw cause;
+    throw new KeylessError('ERR_JSON', `predicate ${predicatePath} is not JSON: ${(cause as Error).message}`, { path: predicatePath }, { cause });
+  }
+  const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
+  const instance = await loadSigningInstance(parsed, env);
+  const result = await attestBlob({
+    artifact,
+    artifactName: basename(file),
+    predicateType,
+    predicate,
+    tokenSource: staticTokenSource(token.token),
+    signingConfig: instance.signingConfig,
+    trustedRoot: instance.trustedRoot,
+    confirmUpload: consentGate(yesFlag(parsed), env, io),
+  });
+  reportSignature(result, instance, io);
+  writeOutputs(parsed, result, bundlePath, io, `${JSON.stringify(result.bundle['dsseEnvelope'])}\n`);
+  return 0;
+}

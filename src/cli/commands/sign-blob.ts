@@ -1,0 +1,40 @@
+/**
+ * `keyless sign-blob FILE --bundle OUT`: cosign's keyless sign-blob. Gets a certificate for the CI job's identity,
+ * signs FILE with an ephemeral key, logs the signature (and timestamps it), verifies the bundle, then writes it.
+ */
+import { base64Encode } from '../../core/encoding.js';
+import { readIdentityToken, signBlob, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { parse, str, usageError } from '../args.js';
+import { readFileOrFail, type Output } from '../io.js';
+import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
+
+export const USAGE = `Usage: keyless sign-blob FILE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL | --signing-config FILE --trusted-root FILE]
+Signs FILE keylessly: a short-lived certificate for the identity in the OIDC token, the signature logged in a
+transparency log, all in a Sigstore bundle (v0.3) that is verified before it is written.
+  --bundle FILE             where to write the bundle (required)
+${SIGNING_USAGE}
+Exit status: 0 signed, 1 the new bundle did not verify, 2 usage, token or service error.`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function signBlobCommand(argv: string[], io: Output, env: Env = process.env): Promise<number> {
+  const parsed = parse(argv, SIGNING_OPTIONS, USAGE);
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) throw usageError('give exactly one FILE to sign', USAGE);
+  const bundlePath = str(parsed, 'bundle');
+  if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
+  const artifact = readFileOrFail(file, 'artifact');
+  // The token first: without one nothing else is worth fetching, and the error says how to get one.
+  const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
+  const instance = await loadSigningInstance(parsed, env);
+  const result = await signBlob({
+    artifact,
+    tokenSource: staticTokenSource(token.token),
+    signingConfig: instance.signingConfig,
+    trustedRoot: instance.trustedRoot,
+    confirmUpload: consentGate(yesFlag(parsed), env, io),
+  });
+  reportSignature(result, instance, io);
+  writeOutputs(parsed, result, bundlePath, io, `${base64Encode(result.signature)}\n`);
+  return 0;
+}

@@ -1,0 +1,14 @@
+export { signBlob, type SignBlobOptions } from './sign-blob.js';
+export { attestBlob, inTotoStatement, IN_TOTO_STATEMENT_V1, type AttestBlobOptions } from './attest-blob.js';
+export { signDsse, IN_TOTO_PAYLOAD_TYPE, type SignDsseOptions } from './sign-dsse.js';
+export type { SignerOptions, SignResult, UploadNotice } from './create-bundle.js';
+export { PREDICATE_TYPES, predicateTypeUri } from './predicate-types.js';
+export { selectSigningServices, SUPPORTED_REKOR_VERSIONS, type SigningServices } from './select-services.js';
+export { envTokenSource, fileTokenSource, staticTokenSource, tokenSourceFromFlag, TOKEN_HINT, type TokenSource } from './token-source.js';
+export { decodeTokenClaims, readIdentityToken, SIGSTORE_AUDIENCE, type IdentityToken } from './identity-token.js';
+export { tlogEntryFromRekorV1, proposedRekorV1Entry, createRekorV1Entry, type LoggedEntry } from './rekor-v1.js';
+export { tlogEntryFromRekorV2, rekorV2Request, createRekorV2Entry } from './rekor-v2.js';
+export { requestSigningCertificate, type SigningCertificate } from './fulcio.js';
+export { requestTimestamp, timestampRequest } from './timestamp.js';
+export type { FetchLike } from './http.js';
+export { getJson, joinUrl } from './http.js';
