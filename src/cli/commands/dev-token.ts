@@ -3,14 +3,28 @@
  * running the keyless flow on a laptop or in a local pipeline. Flags override the job's `CI_*` variables.
  * DEVELOPMENT ONLY, and it says so on stderr every time: the token is only as trustworthy as the key file.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDevIssuer, DEV_ISSUER_KEY_PATH, gitlabInputFromEnv, gitlabInputProblems, type GitlabJobInput } from '../../oidc/index.js';
 import { parse, str, usageError } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
 
-/** Where a local `keyless serve` is reached unless --issuer or KEYLESS_DEV_ISSUER_URL says otherwise. */
-export const DEFAULT_DEV_ISSUER_URL = 'http://localhost:8080';
+/**
+ * Where a local `keyless serve` is reached unless --issuer or KEYLESS_DEV_ISSUER_URL says otherwise, or the data
+ * directory's signing_config.json names the running instance's issuer (it does when serve runs with the dev issuer).
+ */
+export const DEFAULT_DEV_ISSUER_URL = 'http://127.0.0.1:3000';
+
+/** The dev issuer URL the instance in `dataDir` published in its signing config, if any. */
+function issuerFromDataDir(dataDir: string): string | undefined {
+  try {
+    const config = JSON.parse(readFileSync(join(dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls?: { url?: unknown }[] };
+    const url = config.oidcUrls?.[0]?.url;
+    return typeof url === 'string' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
 export const DEFAULT_DATA_DIR = './keyless-data';
 
 export const USAGE = `Usage: keyless dev-token --project GROUP/PROJECT --ref REF [options]
@@ -20,7 +34,8 @@ Values not given as flags come from the job's CI_* variables (CI_PROJECT_PATH, C
   --ref REF                 branch or tag name, or refs/heads/... | refs/tags/... (CI_COMMIT_REF_NAME)
   --ref-type branch|tag     (tag when CI_COMMIT_TAG is set; branch otherwise)
   --aud AUDIENCE            the token's audience (default sigstore)
-  --issuer URL              the dev issuer's URL, which is the token's iss (KEYLESS_DEV_ISSUER_URL, default ${DEFAULT_DEV_ISSUER_URL})
+  --issuer URL              the dev issuer's URL, which is the token's iss (KEYLESS_DEV_ISSUER_URL; default: the one in
+                            DATA_DIR/signing_config.json, else ${DEFAULT_DEV_ISSUER_URL})
   --key FILE                the dev issuer's private key (PEM)
   --data-dir DIR            read the key at DIR/${DEV_ISSUER_KEY_PATH} (KEYLESS_DATA_DIR, default ${DEFAULT_DATA_DIR})
   --sha HEX                 commit (CI_COMMIT_SHA; derived from project and ref when absent)
@@ -79,13 +94,14 @@ export async function devToken(argv: string[], io: Output, env: Record<string, s
 
   const lifetimeText = str(parsed, 'lifetime') ?? '600';
   if (!/^[1-9][0-9]{0,5}$/.test(lifetimeText) || Number(lifetimeText) > 86400) problems.push(`--lifetime must be whole seconds from 1 to 86400, got ${JSON.stringify(lifetimeText)}`);
-  const issuerUrl = str(parsed, 'issuer') ?? env.KEYLESS_DEV_ISSUER_URL ?? DEFAULT_DEV_ISSUER_URL;
+  const dataDir = str(parsed, 'data-dir') ?? env.KEYLESS_DATA_DIR ?? DEFAULT_DATA_DIR;
+  const issuerUrl = str(parsed, 'issuer') ?? env.KEYLESS_DEV_ISSUER_URL ?? issuerFromDataDir(dataDir) ?? DEFAULT_DEV_ISSUER_URL;
   if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(issuerUrl)) problems.push(`--issuer must be an http(s) URL, got ${JSON.stringify(issuerUrl)}`);
   const audience = str(parsed, 'aud') ?? 'sigstore';
   if (audience === '') problems.push('--aud must not be empty');
   if (problems.length > 0) throw usageError(problems.join('\n'), USAGE);
 
-  const keyPath = str(parsed, 'key') ?? join(str(parsed, 'data-dir') ?? env.KEYLESS_DATA_DIR ?? DEFAULT_DATA_DIR, DEV_ISSUER_KEY_PATH);
+  const keyPath = str(parsed, 'key') ?? join(dataDir, DEV_ISSUER_KEY_PATH);
   if (!existsSync(keyPath)) {
     throw usageError(
       `no dev issuer key at ${keyPath}: start keyless serve with the dev issuer enabled (it creates ${DEV_ISSUER_KEY_PATH} in its data directory), ` +

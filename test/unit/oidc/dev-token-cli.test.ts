@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { KeylessError } from '../../../src/core/errors.js';
-import { devToken } from '../../../src/cli/commands/dev-token.js';
+import { DEFAULT_DEV_ISSUER_URL, devToken } from '../../../src/cli/commands/dev-token.js';
 import { main } from '../../../src/cli/main.js';
 import { createDevIssuer, createTokenVerifier, DEV_ISSUER_KEY_PATH, generateDevIssuerKey } from '../../../src/oidc/index.js';
 
@@ -64,7 +64,7 @@ test('flags override CI_* variables, and a flag --ref is a branch even in a tag 
   const claims = decodeJwt(out[0]!);
   assert.equal(claims.sub, 'project_path:grp/app:ref_type:branch:ref:main');
   assert.equal(claims.aud, 'my-ca');
-  assert.equal(claims.iss, 'http://localhost:8080');
+  assert.equal(claims.iss, DEFAULT_DEV_ISSUER_URL);
 });
 
 test('usage errors say what is missing or wrong', async () => {
@@ -84,4 +84,18 @@ test('keyless dev-token is dispatched by main', async () => {
   const help = capture();
   assert.equal(await main(['dev-token', '--help'], help.io), 0);
   assert.match(help.out[0]!, /^Usage: keyless dev-token --project GROUP\/PROJECT --ref REF/);
+});
+
+test('without --issuer, the issuer is the one the instance in --data-dir published in its signing config', async () => {
+  const withConfig = mkdtempSync(join(tmpdir(), 'keyless-dev-token-config-'));
+  try {
+    mkdirSync(join(withConfig, 'oidc'), { recursive: true });
+    writeFileSync(join(withConfig, DEV_ISSUER_KEY_PATH), privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(withConfig, 'signing_config.json'), JSON.stringify({ oidcUrls: [{ url: 'http://127.0.0.1:4567' }] }));
+    const { io, out } = capture();
+    assert.equal(await devToken(['--project', 'g/p', '--ref', 'main', '--data-dir', withConfig], io, {}), 0);
+    assert.equal(decodeJwt(out[0]!).iss, 'http://127.0.0.1:4567');
+  } finally {
+    rmSync(withConfig, { recursive: true, force: true });
+  }
 });
