@@ -68,6 +68,9 @@ describe('keyless sign-blob, attest-blob and sign-bundle against keyless serve',
     assert.equal(r.status, 0, r.stderr);
     const wrong = keyless(['verify-blob', file, '--bundle', bundle, '--trusted-root', root(), '--certificate-identity', identity.replace('main', 'dev'), '--certificate-oidc-issuer', served.url]);
     assert.equal(wrong.status, 1, 'another identity is refused');
+    // The same, trusting the root the instance serves (--instance), as a job in the signing pipeline would.
+    const viaInstance = keyless(['verify-blob', file, '--bundle', bundle, '--instance', served.url, '--certificate-identity', identity, '--certificate-oidc-issuer', served.url]);
+    assert.equal(viaInstance.status, 0, viaInstance.stderr);
   };
   const verifySigstoreJs = (bundle: string, data?: Buffer) => {
     const trust = toTrustMaterial(TrustedRoot.fromJSON(served.trustedRoot()));

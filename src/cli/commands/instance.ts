@@ -63,23 +63,31 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
+/** The instance URL from --instance or KEYLESS_INSTANCE, checked; undefined when neither is given. */
+export function instanceUrl(parsed: Parsed, env: Env): string | undefined {
+  const instanceFlag = str(parsed, 'instance') ?? (env['KEYLESS_INSTANCE'] !== '' ? env['KEYLESS_INSTANCE'] : undefined);
+  if (instanceFlag === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(instanceFlag);
+  } catch {
+    throw new KeylessError('ERR_USAGE', `--instance must be a URL such as http://127.0.0.1:3000, got ${JSON.stringify(instanceFlag)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KeylessError('ERR_USAGE', `--instance must be an http(s) URL, got ${JSON.stringify(instanceFlag)}`);
+  return instanceFlag.replace(/\/+$/, '');
+}
+
+/** A keyless instance's trusted root, from `${instance}/trusted_root.json`. */
+export async function fetchInstanceTrustedRoot(instance: string, fetchFn: FetchLike = globalThis.fetch as unknown as FetchLike): Promise<unknown> {
+  return getJson({ service: 'keyless instance (trusted root)', url: joinUrl(instance, '/trusted_root.json'), fetch: fetchFn });
+}
+
 /**
  * The instance from the flags: `--signing-config`/`--trusted-root` files win; otherwise `--instance URL` (or
  * KEYLESS_INSTANCE) serves both; with nothing given, the public-good instance built in.
  */
 export async function loadSigningInstance(parsed: Parsed, env: Env, fetchFn: FetchLike = globalThis.fetch as unknown as FetchLike): Promise<SigningInstance> {
-  const instanceFlag = str(parsed, 'instance') ?? (env['KEYLESS_INSTANCE'] !== '' ? env['KEYLESS_INSTANCE'] : undefined);
-  let instance: string | undefined;
-  if (instanceFlag !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(instanceFlag);
-    } catch {
-      throw new KeylessError('ERR_USAGE', `--instance must be a URL such as http://127.0.0.1:3000, got ${JSON.stringify(instanceFlag)}`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KeylessError('ERR_USAGE', `--instance must be an http(s) URL, got ${JSON.stringify(instanceFlag)}`);
-    instance = instanceFlag.replace(/\/+$/, '');
-  }
+  const instance = instanceUrl(parsed, env);
   const fromInstance = async (file: string, what: string): Promise<unknown> => getJson({ service: `keyless instance (${what})`, url: joinUrl(instance ?? '', `/${file}`), fetch: fetchFn });
 
   const configPath = str(parsed, 'signing-config');
@@ -88,7 +96,7 @@ export async function loadSigningInstance(parsed: Parsed, env: Env, fetchFn: Fet
     configPath !== undefined ? readJsonFile(configPath, 'signing config') : instance !== undefined ? await fromInstance('signing_config.json', 'signing config') : productionSigningConfigJson,
   );
   const trustedRoot = parseTrustedRoot(
-    rootPath !== undefined ? readJsonFile(rootPath, 'trusted root') : instance !== undefined ? await fromInstance('trusted_root.json', 'trusted root') : productionTrustedRootJson,
+    rootPath !== undefined ? readJsonFile(rootPath, 'trusted root') : instance !== undefined ? await fetchInstanceTrustedRoot(instance, fetchFn) : productionTrustedRootJson,
   );
   const publicGood = instance === undefined && configPath === undefined;
   return {

@@ -3,10 +3,14 @@ import { flag, parse, str, usageError } from '../args.js';
 import { IDENTITY_OPTIONS, IDENTITY_USAGE, identityPolicyFromFlags } from '../identity-flags.js';
 import { loadTrustedRoot, readArtifact, readBundle, type Output } from '../io.js';
 import { createVerifier, type VerificationResult } from '../../verify/verifier.js';
+import { parseTrustedRoot } from '../../trust/index.js';
+import { fetchInstanceTrustedRoot, instanceUrl } from './instance.js';
 
 export const USAGE = `Usage: keyless verify-blob FILE|sha256:<hex> --bundle BUNDLE <identity> [--trusted-root trusted_root.json] [--output json]
 ${IDENTITY_USAGE}
   --trusted-root FILE   trust this root instead of the built-in public-good Sigstore root
+  --instance URL        trust the root a keyless instance serves at URL/trusted_root.json (or KEYLESS_INSTANCE;
+                        fetched over the network, so use https or pin the file with --trusted-root)
   --insecure-ignore-sct   do not require certificate transparency (SCT) proof
   --insecure-ignore-tlog  do not require a transparency log entry
 Exit status: 0 verified, 1 not verified, 2 usage error.`;
@@ -28,6 +32,7 @@ export async function verifyBlob(argv: string[], io: Output): Promise<number> {
     ...IDENTITY_OPTIONS,
     bundle: { type: 'string' },
     'trusted-root': { type: 'string' },
+    instance: { type: 'string' },
     output: { type: 'string' },
     'insecure-ignore-sct': { type: 'boolean' },
     'insecure-ignore-tlog': { type: 'boolean' },
@@ -39,8 +44,11 @@ export async function verifyBlob(argv: string[], io: Output): Promise<number> {
   const output = str(parsed, 'output') ?? 'text';
   if (output !== 'text' && output !== 'json') throw usageError('--output is text or json', USAGE);
   const identity = identityPolicyFromFlags(parsed, USAGE);
+  const rootPath = str(parsed, 'trusted-root');
+  const instance = rootPath === undefined ? instanceUrl(parsed, process.env) : undefined;
+  const trustedRoot = instance === undefined ? loadTrustedRoot(rootPath) : parseTrustedRoot(await fetchInstanceTrustedRoot(instance));
   const verifier = createVerifier({
-    trustedRoot: loadTrustedRoot(str(parsed, 'trusted-root')),
+    trustedRoot,
     ...(flag(parsed, 'insecure-ignore-sct') ? { ctlogThreshold: 0 } : {}),
     ...(flag(parsed, 'insecure-ignore-tlog') ? { tlogThreshold: 0 } : {}),
   });

@@ -1,0 +1,120 @@
+/**
+ * Runs a real `.gitlab-ci.yml` with gitlab-ci-local's shell executor, for end-to-end tests of the GitLab flow.
+ *
+ * The project is a throwaway git repository whose `origin` is a GitLab URL, which is all gitlab-ci-local needs
+ * to set CI_SERVER_URL, CI_PROJECT_PATH, CI_COMMIT_REF_NAME and the rest, offline. Jobs run on the host:
+ * `--force-shell-executor` ignores their `image:` (no Docker here), and `--shell-isolation` gives each job its
+ * own build directory, so a verify job sees only what the sign job left as `artifacts:`, as on a GitLab runner.
+ * gitlab-ci-local parses `id_tokens:` but mints nothing: callers pass the token as a variable, like GitLab does.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tempDir } from './serve.js';
+import { ROOT } from './vectors.js';
+
+const GITLAB_CI_LOCAL = join(ROOT, 'node_modules', 'gitlab-ci-local', 'dist', 'index.js');
+
+/** The flags that make gitlab-ci-local run here: no Docker, one directory per job, plain output. */
+export const GITLAB_CI_LOCAL_FLAGS = ['--force-shell-executor', '--shell-isolation', '--no-color', '--no-timestamps'] as const;
+
+export interface GitlabProject {
+  readonly dir: string;
+  /** The commit the pipeline runs on (CI_COMMIT_SHA). */
+  readonly sha: string;
+}
+
+function git(dir: string, args: string[]): string {
+  const r = spawnSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'ci', GIT_AUTHOR_EMAIL: 'ci@example.com', GIT_COMMITTER_NAME: 'ci', GIT_COMMITTER_EMAIL: 'ci@example.com' },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * A git repository on `branch` with `files` committed and `remote` as origin, like a fresh clone of a GitLab
+ * project (origin/HEAD set, so gitlab-ci-local finds the default branch without asking the network).
+ */
+export function gitlabProject(files: Record<string, string>, opts: { remote?: string; branch?: string } = {}): GitlabProject {
+  const dir = tempDir('keyless-gitlab-');
+  const branch = opts.branch ?? 'main';
+  git(dir, ['init', '--quiet', '--initial-branch', branch]);
+  git(dir, ['remote', 'add', 'origin', opts.remote ?? 'https://gitlab.example.com/my-group/my-project.git']);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  // gitlab-ci-local's state must not be part of the project (GitLab would never see it).
+  writeFileSync(join(dir, '.gitignore'), '.gitlab-ci-local/\n');
+  git(dir, ['add', '--all']);
+  git(dir, ['commit', '--quiet', '--message', 'pipeline under test']);
+  git(dir, ['update-ref', `refs/remotes/origin/${branch}`, 'HEAD']);
+  git(dir, ['symbolic-ref', 'refs/remotes/origin/HEAD', `refs/remotes/origin/${branch}`]);
+  return { dir, sha: git(dir, ['rev-parse', 'HEAD']) };
+}
+
+/** A directory holding a `keyless` command that runs this checkout's CLI, to put first on a job's PATH. */
+export function keylessOnPath(): string {
+  const dir = tempDir('keyless-bin-');
+  const shim = join(dir, 'keyless');
+  writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin', 'keyless.js')}' "$@"\n`);
+  chmodSync(shim, 0o755);
+  return dir;
+}
+
+export type JobStatus = 'PASS' | 'WARN' | 'FAIL';
+
+export interface PipelineRun {
+  readonly status: number | null;
+  /** Everything gitlab-ci-local printed: each job's commands and output, then the summary. */
+  readonly output: string;
+  /** Each job's verdict from the summary (WARN is a failed job with allow_failure). */
+  readonly jobs: ReadonlyMap<string, JobStatus>;
+  /** The lines job `name` printed (`name > …`), without the prefix. */
+  jobOutput(name: string): string;
+}
+
+/**
+ * Runs the pipeline of `project` (or only `jobs`, which then take their artifacts from earlier runs).
+ * `variables` are passed with `--variable`, the way CI/CD variables and `id_tokens` reach a GitLab job;
+ * `path` is put first on the jobs' PATH.
+ */
+export async function runPipeline(
+  project: GitlabProject,
+  opts: { variables?: Record<string, string>; path?: string; jobs?: string[]; timeoutMs?: number } = {},
+): Promise<PipelineRun> {
+  // gitlab-ci-local takes the project from its working directory (its --cwd wants a relative path).
+  const args = [GITLAB_CI_LOCAL, ...GITLAB_CI_LOCAL_FLAGS];
+  for (const [name, value] of Object.entries(opts.variables ?? {})) args.push('--variable', `${name}=${value}`);
+  args.push(...(opts.jobs ?? []));
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+  if (opts.path !== undefined) env.PATH = `${opts.path}:${process.env.PATH ?? ''}`;
+  const child = spawn(process.execPath, args, { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const status = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  const jobs = new Map<string, JobStatus>();
+  for (const m of output.matchAll(/^ (PASS|WARN|FAIL) {2}(\S+)/gm)) jobs.set(m[2]!, m[1] as JobStatus);
+  return {
+    status,
+    output,
+    jobs,
+    jobOutput: (name) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith(`${name} `) && /^\S+ +> /.test(line))
+        .map((line) => line.replace(/^\S+ +> /, ''))
+        .join('\n'),
+  };
+}
