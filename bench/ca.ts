@@ -62,7 +62,7 @@ try {
   });
   const tsaBodies = Array.from({ length: 3000 }, () => Buffer.from(JSON.stringify({ artifactHash: createHash('sha256').update(randomBytes(16)).digest('base64'), hashAlgorithm: 'sha256', nonce: Math.floor(Math.random() * 2 ** 48) })));
   console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each (anchor: aim 2,000 certificates/s)`);
-  await load('certificates (embedded SCT, P-384 CA)', new URL('/api/v2/signingCert', served.url), certBodies, 201);
+  await load('certificates (embedded SCT, P-256 issuing CA)', new URL('/api/v2/signingCert', served.url), certBodies, 201);
   await load('timestamps (RFC 3161, P-256 TSA)', new URL('/api/v1/timestamp', served.url), tsaBodies, 200);
 } finally {
   await served.stop();
