@@ -138,7 +138,15 @@ export class RekorV1Api {
       if (typeof req['email'] !== 'string' || !req['email'].includes('@')) throw new KeylessError('ERR_REQUEST', 'email must be an e-mail address');
       keys.push(`email:${req['email'].toLowerCase()}`);
     }
-    if (keys.length === 0) throw new KeylessError('ERR_REQUEST', 'give at least one of hash, publicKey or email');
+    // Beyond Rekor's query: `subject` (a certificate's URI SAN, e.g. a GitLab CI identity) and `repository` (its
+    // Source Repository URI: every entry of one project).
+    for (const field of ['subject', 'repository'] as const) {
+      const value = req[field];
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value)) throw new KeylessError('ERR_REQUEST', `${field} must be a URI`);
+      keys.push(`${field}:${value}`);
+    }
+    if (keys.length === 0) throw new KeylessError('ERR_REQUEST', 'give at least one of hash, publicKey, email, subject or repository');
     const operator = req['operator'] ?? 'or';
     if (operator !== 'and' && operator !== 'or') throw new KeylessError('ERR_REQUEST', 'operator must be "and" or "or"');
     const sets = await Promise.all(keys.map((k) => this.log.store.search(this.log.id, k, limit)));

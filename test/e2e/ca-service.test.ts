@@ -68,6 +68,15 @@ describe('certificate authority, CT and TSA over HTTP, with the dev OIDC issuer'
     assert.equal(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
     verifySjs(bundle, artifact);
     verifyKeyless(bundle, artifact);
+    // The log finds the entry by the signer's identity and by its GitLab project.
+    // protobuf JSON leaves out a zero logIndex (the first entry of a fresh log).
+    const logIndex = Number((bundle as { verificationMaterial: { tlogEntries: { logIndex?: string }[] } }).verificationMaterial.tlogEntries[0]!.logIndex ?? '0');
+    for (const query of [{ subject: identity }, { repository: `${served.url}/my-group/my-project` }]) {
+      const res = await fetch(`${served.url}/api/v1/index/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) });
+      const uuids = (await res.json()) as string[];
+      const entries = await Promise.all(uuids.map(async (u) => Object.values((await (await fetch(`${served.url}/api/v1/log/entries/${u}`)).json()) as Record<string, { logIndex: number }>)[0]!.logIndex));
+      assert.ok(entries.includes(logIndex), `${JSON.stringify(query)} finds log index ${logIndex}`);
+    }
   });
 
   it('the sigstore-js CLI verifies a bundle made against the instance, with trust from the instance\'s TUF repository', async () => {

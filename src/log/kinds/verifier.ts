@@ -6,7 +6,7 @@ import { KeylessError } from '../../core/errors.js';
 import { bytesEqual, hexEncode, pemDecode, pemEncode, utf8Decode } from '../../core/encoding.js';
 import { publicKeyFromSpki, sha256, type HashAlgorithm, type PublicKey } from '../../core/keys.js';
 import { verifyPrehashed } from '../../core/prehash.js';
-import { parseCertificate, type Certificate } from '../../core/x509.js';
+import { fulcioExtensions, parseCertificate, type Certificate } from '../../core/x509.js';
 import type { Problems } from './shape.js';
 
 export interface VerifierMaterial {
@@ -81,12 +81,26 @@ export function canonicalPem(v: VerifierMaterial): string {
   return v.certificate !== undefined ? pemEncode(v.certificate.der, 'CERTIFICATE') : pemEncode(v.spki, 'PUBLIC KEY');
 }
 
-/** `key:` of the public key, and `email:` / `subject:` for each rfc822Name / URI SAN of a certificate. */
+/**
+ * `key:` of the public key, `email:` / `subject:` for each rfc822Name / URI SAN of a certificate, and
+ * `repository:<uri>` for a Fulcio certificate's Source Repository URI (1.3.6.1.4.1.57264.1.12), so that the
+ * entries of one GitLab project can be found whatever ref or config file signed them.
+ */
 export function verifierSearchKeys(v: VerifierMaterial): string[] {
   const keys = [`key:${hexEncode(sha256(v.spki))}`];
-  for (const san of v.certificate?.subjectAltNames ?? []) {
+  const cert = v.certificate;
+  for (const san of cert?.subjectAltNames ?? []) {
     if (san.type === 'email') keys.push(`email:${san.value.toLowerCase()}`);
     else if (san.type === 'uri') keys.push(`subject:${san.value}`);
+  }
+  if (cert !== undefined) {
+    let repository: string | undefined;
+    try {
+      repository = fulcioExtensions(cert)['sourceRepositoryURI'];
+    } catch {
+      repository = undefined; // a malformed extension is the verifier's business, not the index's
+    }
+    if (repository !== undefined && repository !== '') keys.push(`repository:${repository}`);
   }
   return keys;
 }

@@ -111,7 +111,7 @@ describe('Rekor v2: the stored body is what rekor-tiles stored', () => {
 });
 
 describe('search keys', () => {
-  test('hashedrekord: digest, key, URI SAN', () => {
+  test('hashedrekord: digest, key, URI SAN, and the GitLab project (source repository URI)', () => {
     const v = vector('v1-message');
     const entry = canonicalizeV1Entry(proposedV1(v.bundle, 'dsse'));
     const spki = bundleFromJSON(v.bundle).verificationMaterial.content.certificate.rawBytes;
@@ -120,6 +120,7 @@ describe('search keys', () => {
       `sha256:${sha256Hex(v.artifact)}`,
       `key:${sha256Hex(keyDer)}`,
       `subject:${v.expected.identity}`,
+      'repository:https://gitlab.com/my-group/my-project',
     ]);
   });
 
