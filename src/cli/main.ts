@@ -23,12 +23,17 @@ const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: st
   'sign-bundle': { load: async () => { const m = await import('./commands/sign-bundle.js'); return { USAGE: m.USAGE, run: (a, io) => m.signBundle(a, io) }; }, summary: 'sigstore-conformance protocol: sign a file or an in-toto statement' },
   'verify-bundle': { load: async () => { const m = await import('./commands/verify-bundle.js'); return { USAGE: m.USAGE, run: m.verifyBundle }; }, summary: 'sigstore-conformance protocol: verify a bundle' },
   'dev-token': { load: async () => { const m = await import('./commands/dev-token.js'); return { USAGE: m.USAGE, run: (a, io) => m.devToken(a, io) }; }, summary: 'print a GitLab-shaped ID token from the local dev issuer (development only)' },
+  sign: { load: async () => { const m = await import('./commands/sign.js'); return { USAGE: m.USAGE, run: (a, io) => m.signCommand(a, io) }; }, summary: 'sign a container image keylessly and attach the signature in its registry (OCI referrer or .sig tag)' },
+  verify: { load: async () => { const m = await import('./commands/verify.js'); return { USAGE: m.USAGE, run: (a, io) => m.verifyCommand(a, io) }; }, summary: 'verify the signatures attached to a container image against an expected identity' },
+  attest: { load: async () => { const m = await import('./commands/attest.js'); return { USAGE: m.USAGE, run: (a, io) => m.attestCommand(a, io) }; }, summary: 'attest to a container image keylessly (in-toto statement) and attach it in its registry' },
+  'verify-attestation': { load: async () => { const m = await import('./commands/verify-attestation.js'); return { USAGE: m.USAGE, run: (a, io) => m.verifyAttestationCommand(a, io) }; }, summary: 'verify the attestations attached to a container image' },
+  tree: { load: async () => { const m = await import('./commands/tree.js'); return { USAGE: m.USAGE, run: (a, io) => m.treeCommand(a, io) }; }, summary: 'list the signatures, attestations and SBOMs attached to a container image' },
   inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { USAGE: m.USAGE, run: m.inspect }; }, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
   log: { load: async () => { const m = await import('./commands/log-audit.js'); return { USAGE: m.USAGE, run: m.logCommand }; }, summary: 'log audit: check that a transparency log stays consistent (a monitor)' },
   serve: { load: async () => { const m = await import('./commands/serve.js'); return { USAGE: m.USAGE, run: m.serve }; }, summary: 'run the private instance: CA, CT, transparency logs, TSA, trust files (TUF)' },
 };
 
-const USAGE = `Usage: keyless COMMAND [options]\n\nCommands:\n${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}\n\nRun 'keyless COMMAND --help' for a command's options.`;
+const USAGE = `Usage: keyless COMMAND [options]\n\nCommands:\n${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(20)}${c.summary}`).join('\n')}\n\nRun 'keyless COMMAND --help' for a command's options.`;
 
 /** Failures of a check on the bundle (exit 1) as opposed to input we could not use (exit 2). */
 const VERIFICATION_FAILURES = new Set<ErrorCode>([

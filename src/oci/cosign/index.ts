@@ -1,0 +1,10 @@
+export * from './constants.js';
+export { checkContent, descriptorFor, isSha256Digest, parseManifest, serializeManifest, sha256Digest, type OciDescriptor, type OciManifest } from './descriptor.js';
+export { buildSimpleSigningPayload, checkSimpleSigningDigest, parseSimpleSigningPayload, type SimpleSigningPayload } from './simple-signing.js';
+export { attestationTag, ATTACHMENTS, cosignTag, parseCosignTag, referrersTag, sbomTag, signatureTag, type CosignAttachment } from './tags.js';
+export { appendLegacyLayer, envelopeBytes, legacyConfig, legacyLayerFromBundle, legacyLayerToBundleJson, type LegacyLayer, type RekorBundleJson } from './legacy.js';
+export { buildBundleReferrer, EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR, parseBundleReferrer, type BundleContent, type BundleReferrer, type ParsedBundleReferrer } from './referrer.js';
+export { attestationStatement, checkStatementSubject, parseImageStatement, signatureStatement, type ImageStatement } from './statement.js';
+export { attachBundleReferrer, attachLegacyLayer, type LegacyWritten, type ReferrerWritten } from './attach.js';
+export { discover, type Candidate, type Wanted } from './discover.js';
+export type { CosignRegistry } from './registry.js';
