@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
 import { sendError } from './errors.js';
+import { registerWeb } from './routes/web.js';
 import { registerTufRoutes, type TufRepository } from './tuf/index.js';
 import type { Metrics } from './metrics.js';
 import { registerLogV1 } from './routes/log-v1.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** TLS: PEM certificate chain and key; without them the app speaks plain HTTP (put it behind a proxy). */
   readonly https?: { readonly cert: string; readonly key: string };
+  /** The log explorer page's directory (the package's web/), served at / and /explorer/. */
+  readonly webDir?: string;
   /** Called for /healthz; a rejection makes the instance report unhealthy. */
   readonly health?: () => Promise<Record<string, unknown>>;
 }
@@ -89,5 +92,6 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
     app.get('/signing_config.json', async () => trust.signingConfig());
   }
   if (services.tuf !== undefined) registerTufRoutes(app, services.tuf);
+  if (opts.webDir !== undefined) registerWeb(app, { dir: opts.webDir });
   return app;
 }

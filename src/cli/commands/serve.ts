@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { KeylessError } from '../../core/errors.js';
 import { parseIssuerConfig } from '../../oidc/index.js';
 import { createApp } from '../../server/app.js';
@@ -163,6 +164,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const app = createApp({ ...instance.services, tuf, trust: { trustedRoot: () => trustedRootJson, signingConfig: () => signingConfigJson } }, {
     bodyLimit,
     metrics,
+    // The explorer page ships in the package's web/ folder (dist/src/cli/commands → ../../../../web).
+    webDir: fileURLToPath(new URL('../../../../web', import.meta.url)),
     ...(https ? { https } : {}),
     logger: { level: get('log-level') ?? 'warn' },
     health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),

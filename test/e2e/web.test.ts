@@ -1,0 +1,365 @@
+// The log explorer (web/) in a real headless Chromium against `keyless serve --dev-oidc-issuer`: entries signed here
+// by `keyless sign-blob` and `attest-blob` (SLSA v1) through the instance's Rekor v1 log are found by every search key,
+// decoded (GitLab identity, Fulcio extensions, provenance) and their proofs verified in the browser; tampered proofs,
+// bad input and misses are shown as such. The page's modules are also run in Node against src/core.
+// Screenshots of the main states go to test-output/screenshots/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { Page, Route } from 'playwright-core';
+import { consistencyProofPath, inclusionProofPath, leafHash, rootFromLeaves } from '../../src/core/merkle.js';
+import { base64Decode, hexEncode } from '../../src/core/encoding.js';
+import { fulcioExtensions, parseCertificate } from '../../src/core/x509.js';
+import { FULCIO_EXTENSIONS_BY_OID } from '../../src/core/oids.js';
+import { browserUnavailable, explorerFor, launchBrowser, type Browser } from '../helpers/browser.js';
+import { startServe, type Served } from '../helpers/serve.js';
+import { ROOT, type Json } from '../helpers/vectors.js';
+
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const COMMIT = '4f2b9c0d1e3a5b7c9d0e1f2a3b4c5d6e7f8a9b0c';
+const web = async (name: string): Promise<Json> => import(pathToFileURL(join(ROOT, 'web', name)).href);
+
+function keyless(args: string[]): { stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), ...args], { encoding: 'utf8', input: '', env: { ...process.env, SIGSTORE_ID_TOKEN: '', KEYLESS_INSTANCE: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+describe('the explorer\'s modules in Node, against src/core', () => {
+  it('web/merkle.js verifies every inclusion and consistency proof of src/core, and refuses each tampered one', async () => {
+    const m = await web('merkle.js');
+    for (let size = 1; size <= 17; size++) {
+      const leaves = Array.from({ length: size }, () => leafHash(randomBytes(8)));
+      const root = rootFromLeaves(leaves);
+      const hashOf = (r: { start: number; end: number }) => rootFromLeaves(leaves.slice(r.start, r.end));
+      for (let i = 0; i < size; i++) {
+        const proof = inclusionProofPath(i, size).map(hashOf);
+        assert.deepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], proof)), Buffer.from(root));
+        for (let j = 0; j < proof.length; j++) {
+          const bad = proof.map((p, k) => (k === j ? Uint8Array.from(p, (b, n) => (n === 0 ? b ^ 1 : b)) : p));
+          assert.notDeepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], bad)), Buffer.from(root));
+        }
+        await assert.rejects(m.rootFromInclusionProof(i, size, leaves[i], [...proof, root]), m.ProofError);
+      }
+      for (let first = 1; first <= size; first++) {
+        const root1 = rootFromLeaves(leaves.slice(0, first));
+        const proof = consistencyProofPath(first, size).map(hashOf);
+        await m.verifyConsistency(first, size, proof, root1, root);
+        for (let j = 0; j < proof.length; j++) {
+          const bad = proof.map((p, k) => (k === j ? randomBytes(32) : p));
+          await assert.rejects(m.verifyConsistency(first, size, bad, root1, root), m.ProofError);
+        }
+        if (first < size) await assert.rejects(m.verifyConsistency(first, size, proof.slice(1), root1, root), m.ProofError);
+      }
+    }
+  });
+
+  it('web/query.js tells the search keys apart and explains what it refuses', async () => {
+    const { classify } = await web('query.js');
+    const hex64 = 'ab'.repeat(32);
+    assert.deepEqual(classify('42'), { type: 'logIndex', value: 42 });
+    assert.equal(classify(`0123456789abcdef${hex64}`).type, 'uuid');
+    assert.deepEqual(classify(`SHA256:${hex64.toUpperCase()}`), { type: 'hash', value: `sha256:${hex64}` });
+    assert.equal(classify(hex64).type, 'hex64');
+    assert.equal(classify(hex64, 'hash').value, `sha256:${hex64}`);
+    assert.equal(classify('https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main').type, 'subject');
+    assert.deepEqual(classify('g/sub/p', 'auto', 'h:1'), { type: 'project', value: 'g/sub/p', path: 'g/sub/p', hosts: ['gitlab.com', 'h:1'] });
+    assert.deepEqual(classify('https://gitlab.example.com/g/p').hosts, ['gitlab.example.com']);
+    assert.deepEqual(classify('127.0.0.1:3000/g/sub/p'), { type: 'project', value: '127.0.0.1:3000/g/sub/p', path: 'g/sub/p', hosts: ['127.0.0.1:3000'] });
+    assert.equal(classify('dev@example.com').type, 'email');
+    for (const bad of ['', '  ', 'abc12', '-1', '1.5', 'not a thing!', `${hex64}00`]) assert.ok(classify(bad).error, bad);
+    assert.ok(classify('12', 'uuid').error);
+  });
+});
+
+describe('the log explorer in Chromium against keyless serve', { skip: browserUnavailable() }, () => {
+  let served: Served;
+  let explorer: { url: string; close(): Promise<void> };
+  let browser: Browser;
+  let host: string;
+  let identity: string;
+  const signed: { index: number; uuid: string; leaf: string; digest: string; bundle: string; cert: Uint8Array } = { index: 0, uuid: '', leaf: '', digest: '', bundle: '', cert: new Uint8Array() };
+  const attested = { index: 0, bundle: '' };
+  let sign: (file: string, bundle: string) => number;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    served = await startServe(['--dev-oidc-issuer']);
+    const dir = served.dataDir;
+    host = new URL(served.url).host;
+    identity = `https://${host}/my-group/my-project//.gitlab-ci.yml@refs/heads/main`;
+    const token = keyless(['dev-token', '--data-dir', dir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main', '--sha', COMMIT, '--job-id', '4242']).stdout.trim();
+    // Only the Rekor v1 log: its API is the page's backend.
+    const config = JSON.parse(readFileSync(join(dir, 'signing_config.json'), 'utf8'));
+    config.rekorTlogUrls = config.rekorTlogUrls.filter((s: { majorApiVersion: number }) => s.majorApiVersion === 1);
+    writeFileSync(join(dir, 'signing_config.v1.json'), JSON.stringify(config));
+    const common = ['--identity-token', token, '--signing-config', join(dir, 'signing_config.v1.json'), '--trusted-root', join(dir, 'trusted_root.json'), '--yes'];
+    const indexOf = ({ stderr }: { stderr: string }) => Number(/tlog entry created with index: (\d+)/.exec(stderr)?.[1]);
+    sign = (file, bundle) => indexOf(keyless(['sign-blob', file, '--bundle', bundle, ...common]));
+
+    const artifact = join(dir, 'artifact.txt');
+    writeFileSync(artifact, `built by my-group/my-project at ${new Date().toISOString()}\n`);
+    signed.digest = createHash('sha256').update(readFileSync(artifact)).digest('hex');
+    signed.bundle = join(dir, 'artifact.sigstore.json');
+    signed.index = sign(artifact, signed.bundle);
+    const bundle = JSON.parse(readFileSync(signed.bundle, 'utf8'));
+    signed.leaf = hexEncode(leafHash(base64Decode(bundle.verificationMaterial.tlogEntries[0].canonicalizedBody)));
+    signed.cert = base64Decode(bundle.verificationMaterial.certificate.rawBytes);
+    signed.uuid = Object.keys((await (await fetch(`${served.url}/api/v1/log/entries?logIndex=${signed.index}`)).json()) as object)[0]!;
+
+    const predicate = join(dir, 'provenance.json');
+    writeFileSync(predicate, JSON.stringify({
+      buildDefinition: {
+        buildType: 'https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.0.0/PROVENANCE.md',
+        externalParameters: { source: `https://${host}/my-group/my-project`, entryPoint: 'build-job', variables: { CI_PIPELINE_SOURCE: 'push' } },
+        internalParameters: { executor: 'docker' },
+        resolvedDependencies: [{ uri: `git+https://${host}/my-group/my-project@refs/heads/main`, digest: { gitCommit: COMMIT } }],
+      },
+      runDetails: { builder: { id: `https://${host}/my-group/my-project/-/runners/12` }, metadata: { invocationId: `https://${host}/my-group/my-project/-/jobs/4242` } },
+    }));
+    attested.bundle = join(dir, 'artifact.intoto.sigstore.json');
+    attested.index = indexOf(keyless(['attest-blob', artifact, '--predicate', predicate, '--type', 'slsaprovenance1', '--bundle', attested.bundle, ...common]));
+
+    explorer = await explorerFor(served.url);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await explorer?.close();
+    assert.equal(await served.stop(), 0);
+  });
+
+  const open = async (query = ''): Promise<Page> => {
+    const page = await browser.context.newPage();
+    page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+    await page.goto(`${explorer.url}/${query}`);
+    return page;
+  };
+  const searchFor = async (page: Page, text: string) => {
+    await page.getByLabel('Log index, entry UUID, hash or identity').fill(text);
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The submit handler marks the results busy at once; the answer is in when the mark is gone.
+    await page.locator('#results:not([aria-busy]) #result-title').first().waitFor();
+  };
+  const checks = async (page: Page) => {
+    await page.locator('[data-check="latest"]').waitFor();
+    return {
+      inclusion: await page.locator('[data-check="inclusion"]').getAttribute('data-result'),
+      latest: await page.locator('[data-check="latest"]').getAttribute('data-result'),
+      text: await page.locator('.checks').innerText(),
+    };
+  };
+  const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  it('?logIndex=N (the link sign-blob prints): the entry, its GitLab identity and Fulcio extensions, the proof verified', async () => {
+    const page = await open(`?logIndex=${signed.index}`);
+    await page.locator('article.entry').waitFor();
+    assert.equal(await page.locator('#result-title').innerText(), `Entry ${signed.index}`);
+    const text = await page.locator('article.entry').innerText();
+    assert.match(text, /hashedrekord 0\.0\.1/);
+    assert.ok(text.includes(signed.uuid) && text.includes(`sha256:${signed.digest}`));
+    assert.match(text, /Integrated time \(UTC\)\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z/);
+    assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
+    assert.equal(await page.locator('[data-field="ref"]').innerText(), 'refs/heads/main');
+    assert.equal(await page.locator('[data-field="commit"] a').getAttribute('href'), `http://${host}/my-group/my-project/-/commit/${COMMIT}`);
+    assert.ok(text.includes(identity), 'the SAN');
+    // Every Fulcio extension of the certificate, by its name in Fulcio's table, with the value src/core reads.
+    const cert = parseCertificate(signed.cert);
+    const expected = fulcioExtensions(cert);
+    const oids = cert.extensions.map((e) => e.oid).filter((oid) => FULCIO_EXTENSIONS_BY_OID.has(oid));
+    assert.ok(oids.length >= 12, `${oids.length} Fulcio extensions`);
+    for (const oid of oids) {
+      const ext = FULCIO_EXTENSIONS_BY_OID.get(oid)!;
+      const row = page.locator(`.fulcio dd[data-oid="${oid}"]`);
+      assert.equal(await row.innerText(), expected[ext.name], ext.label);
+      assert.equal(await page.locator(`.fulcio dt[data-oid="${oid}"]`).innerText(), `${ext.label} (${oid})`);
+    }
+    assert.equal(await page.getByRole('link', { name: `http://${host}/my-group/my-project/-/jobs/4242` }).first().getAttribute('href'), `http://${host}/my-group/my-project/-/jobs/4242`);
+    const result = await checks(page);
+    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    await page.getByText('Raw entry (JSON)').click();
+    assert.ok((await page.locator('details.raw pre').first().innerText()).includes('"inclusionProof"'));
+    await shot(page, 'entry-hashedrekord');
+    await page.close();
+  });
+
+  it('searches by entry UUID, leaf hash, artifact digest, SAN URI and GitLab project, with deep links and history', async () => {
+    const page = await open();
+    await searchFor(page, signed.uuid);
+    assert.equal(await page.locator('#result-title').innerText(), `Entry ${signed.index}`);
+    assert.equal((await params(page)).get('uuid'), signed.uuid);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'result-title', 'focus moves to the result');
+
+    await searchFor(page, signed.leaf);
+    assert.equal(await page.locator('article.entry h2').innerText(), `Entry ${signed.index}`);
+    assert.match(await page.locator('[data-state="ambiguous"]').innerText(), /As a leaf hash it names entry \d+\. As an artifact SHA-256 it matches no entry/);
+
+    await searchFor(page, `sha256:${signed.digest}`);
+    assert.equal((await params(page)).get('hash'), `sha256:${signed.digest}`);
+    assert.match(await page.locator('#result-title').innerText(), /^Entries for artifact sha256:[0-9a-f]{64} \(\d+\)$/);
+    await page.getByRole('link', { name: String(signed.index), exact: true }).click();
+    await page.locator('article.entry').waitFor();
+    assert.equal((await params(page)).get('logIndex'), String(signed.index));
+    await shot(page, 'search-artifact-then-entry');
+
+    for (const [text, param] of [[identity, 'identity'], [`${host}/my-group/my-project`, 'identity']] as const) {
+      await searchFor(page, text);
+      assert.equal((await params(page)).get(param), text);
+      const rows = await page.locator('tbody tr td:first-child').allInnerTexts();
+      assert.ok(rows.includes(String(signed.index)) && rows.includes(String(attested.index)), `${text}: ${rows}`);
+      assert.ok((await page.locator('tbody').innerText()).includes(identity));
+    }
+    await shot(page, 'search-project');
+    await page.goBack();
+    await page.locator('tbody').waitFor();
+    assert.equal(await page.getByLabel('Log index, entry UUID, hash or identity').inputValue(), identity, 'history restores the search');
+    await page.close();
+  });
+
+  it('a DSSE entry: what the body holds, and the SLSA v1 provenance of the bundle checked against its payload hash', async () => {
+    const page = await open(`?logIndex=${attested.index}`);
+    await page.locator('article.entry').waitFor();
+    const text = await page.locator('article.entry').innerText();
+    assert.match(text, /dsse 0\.0\.1/);
+    assert.match(text, /holds only the hashes of the signed statement/);
+    assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
+    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(signed.bundle);
+    assert.match(await page.locator('.statement [data-result]').innerText(), /not a Sigstore bundle or DSSE envelope/);
+    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(attested.bundle);
+    await page.locator('.statement [data-result="verified"]').waitFor();
+    const provenance = await page.locator('.provenance').innerText();
+    for (const expected of [
+      'https://slsa.dev/provenance/v1',
+      `https://${host}/my-group/my-project/-/runners/12`,
+      'https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.0.0/PROVENANCE.md',
+      `git+https://${host}/my-group/my-project@refs/heads/main`,
+      COMMIT,
+      `https://${host}/my-group/my-project/-/jobs/4242`,
+      'External parameter entryPoint',
+      `artifact.txt sha256:${signed.digest}`,
+    ]) assert.ok(provenance.includes(expected), `${expected} in\n${provenance}`);
+    assert.equal(await page.locator('.provenance a', { hasText: '/-/jobs/4242' }).getAttribute('href'), `https://${host}/my-group/my-project/-/jobs/4242`);
+    assert.deepEqual(Object.values(await checks(page)).slice(0, 2), ['verified', 'verified']);
+    await shot(page, 'entry-dsse-provenance');
+    // Another statement is refused, however well-formed.
+    const other = JSON.parse(readFileSync(attested.bundle, 'utf8'));
+    other.dsseEnvelope.payload = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [] })).toString('base64');
+    const otherFile = join(served.dataDir, 'other.sigstore.json');
+    writeFileSync(otherFile, JSON.stringify(other));
+    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(otherFile);
+    await page.locator('.statement [data-result="failed"]').waitFor();
+    assert.match(await page.locator('.statement').innerText(), /NOT this entry's statement/);
+    await page.close();
+  });
+
+  it('a tampered inclusion proof is NOT verified, with the reason', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      const entry = Object.values(json)[0] as Json;
+      const h = entry.verification.inclusionProof.hashes[0] as string;
+      entry.verification.inclusionProof.hashes[0] = (h[0] === '0' ? '1' : '0') + h.slice(1);
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+    const result = await checks(page);
+    assert.deepEqual([result.inclusion, result.latest], ['failed', 'failed'], result.text);
+    assert.match(result.text, /In the tree its proof names: NOT verified — the inclusion proof leads to root [0-9a-f]{64}, not to the stated root/);
+    await shot(page, 'tampered-inclusion-proof');
+    await page.close();
+  });
+
+  it('a proof older than the latest checkpoint is checked by a consistency proof; a tampered one is NOT verified', async () => {
+    const page = await browser.context.newPage();
+    let older: Json;
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      older ??= await (await route.fetch()).json();
+      // The log grows between the entry's proof and the page's look at the latest checkpoint.
+      sign(join(served.dataDir, 'artifact.txt'), join(served.dataDir, `again-${Date.now()}.sigstore.json`));
+      await route.fulfill({ json: older });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+    const result = await checks(page);
+    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.match(result.text, /the tree of size (\d+) is consistent with the latest checkpoint \(size (?!\1\b)\d+/);
+
+    await page.route('**/api/v1/log/proof?*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      json.hashes[json.hashes.length - 1] = 'ff'.repeat(32);
+      await route.fulfill({ json });
+    });
+    await page.reload();
+    const tampered = await checks(page);
+    assert.deepEqual([tampered.inclusion, tampered.latest], ['verified', 'failed'], tampered.text);
+    assert.match(tampered.text, /Against the latest checkpoint: NOT verified — the consistency proof does not lead to the root of size/);
+    await shot(page, 'tampered-consistency-proof');
+    await page.close();
+  });
+
+  it('bad input and misses say so, and the form is usable by keyboard', async () => {
+    const page = await open();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to results');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'q');
+    await page.keyboard.type('hello world!');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-state="bad-input"]').waitFor();
+    assert.match(await page.locator('[data-state="bad-input"]').innerText(), /not a log index, entry UUID, sha256 digest, e-mail address, URI or GitLab project path/);
+    assert.equal(await page.locator('#q').getAttribute('aria-invalid'), 'true');
+    await shot(page, 'bad-input');
+    for (const [text, expected] of [
+      ['1234abcd', /has 8 hex digits: an entry UUID has 80/],
+      [`sha256:${'ab'.repeat(31)}`, /not an artifact SHA-256/],
+    ] as const) {
+      await searchFor(page, text);
+      assert.match(await page.locator('[data-state="bad-input"]').innerText(), expected);
+    }
+    for (const [text, expected] of [
+      ['999999', /No entry has log index 999999/],
+      ["cd".repeat(32), /No entry has leaf hash (cd){32}, and no entry logs an artifact with SHA-256/],
+      [`sha256:${'cd'.repeat(32)}`, /No entry logs an artifact, payload or envelope with digest/],
+      ['nobody@example.com', /No certificate in the log names nobody@example\.com/],
+      ['other-group/other-project', /No entry was signed by a pipeline of other-group\/other-project/],
+    ] as const) {
+      await searchFor(page, text);
+      assert.match(await page.locator('[data-state="not-found"]').innerText(), expected, text);
+    }
+    await shot(page, 'not-found');
+    await page.goto(`${explorer.url}/?logIndex=abc`);
+    assert.match(await page.locator('[data-state="bad-input"]').innerText(), /“abc” is not a log index/);
+    assert.ok(await page.evaluate(() => [...document.querySelectorAll('input, select')].every((el) => (el as HTMLInputElement).labels!.length > 0)));
+    assert.deepEqual(await page.evaluate(() => ['header', 'main', 'footer'].map((t) => document.querySelectorAll(t).length)), [1, 1, 1]);
+    await page.close();
+  });
+
+  it('reads at 360 px wide: nothing wider than the screen', async () => {
+    const page = await open(`?logIndex=${signed.index}`);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await checks(page);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), `scroll width ${await page.evaluate(() => document.documentElement.scrollWidth)}`);
+    await shot(page, 'entry-360px');
+    await page.close();
+  });
+
+  it('serves the page with a strict Content-Security-Policy and no other origin', async () => {
+    const page = await browser.context.newPage();
+    const origins = new Set<string>();
+    page.on('request', (request) => void origins.add(new URL(request.url()).origin));
+    const response = await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+    await checks(page);
+    assert.match(response!.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'/);
+    assert.deepEqual([...origins], [explorer.url]);
+    await page.close();
+  });
+});
+
+// The DOM types come from the browser; these tests only use them inside page.evaluate.
+declare const location: { search: string };
+declare const document: { activeElement: { id: string; textContent: string | null } | null; documentElement: { scrollWidth: number }; querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown> };
+interface HTMLInputElement { labels: ArrayLike<unknown> | null }
