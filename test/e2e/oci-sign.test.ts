@@ -216,4 +216,67 @@ describe('keyless sign/verify/attest/verify-attestation/tree against a real regi
       await locked.stop();
     }
   });
+
+  it('a registry that fails mid-write (5xx on the manifest, an upload cut off) leaves no signature behind, and says so', async () => {
+    const pushed = await pushImage(client, registry.host, 'my-group/flaky', 'v1');
+    for (const failure of ['manifest-500', 'upload-cut'] as const) {
+      const proxy = await faultyProxy(registry.url, failure);
+      try {
+        const viaProxy = pushed.byDigest.replace(registry.host, proxy.host);
+        // Not spawnSync: the proxy runs in this process and must keep answering while keyless runs.
+        const r = await keylessAsync(['sign', viaProxy, ...signFlags()]);
+        assert.equal(r.status, 2, `${failure}: ${r.stderr}`);
+        assert.match(r.stderr, failure === 'manifest-500' ? /HTTP 500/ : /unreachable.*not written: .*referrer manifest/, failure);
+        assert.match(r.stderr, /\[ERR_SERVICE\]/);
+      } finally {
+        await proxy.close();
+      }
+      // Read straight from the registry: nothing refers to the image, no signature tag exists.
+      assert.deepEqual(await client.referrers(pushed.repository, pushed.digest), [], `${failure}: no referrer was left`);
+      const tree = keyless(['tree', pushed.byDigest, '--output', 'json']);
+      assert.equal(tree.status, 0, tree.stderr);
+      assert.doesNotMatch(tree.stdout, /sigstore\.bundle|\.sig"/, `${failure}: tree shows nothing attached`);
+    }
+  });
 });
+
+async function keylessAsync(args: string[]): Promise<Run> {
+  const { spawn } = await import('node:child_process');
+  const clean: NodeJS.ProcessEnv = { ...process.env, KEYLESS_DEBUG: '', HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' };
+  for (const name of ['SIGSTORE_ID_TOKEN', 'COSIGN_YES', 'KEYLESS_YES', 'KEYLESS_INSTANCE', 'CI_REGISTRY', 'CI_REGISTRY_USER', 'CI_REGISTRY_PASSWORD']) delete clean[name];
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'keyless.js'), ...args], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { status, stdout, stderr };
+}
+
+/** An HTTP proxy in front of the registry that fails one way: a 500 on manifest PUTs, or a blob upload whose connection is cut. */
+async function faultyProxy(target: string, failure: 'manifest-500' | 'upload-cut'): Promise<{ host: string; close(): Promise<void> }> {
+  const { createServer, request } = await import('node:http');
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const isManifestPut = req.method === 'PUT' && /\/manifests\//.test(req.url ?? '');
+    const isUpload = (req.method === 'PATCH' || req.method === 'PUT') && /\/blobs\/uploads\//.test(req.url ?? '');
+    if (failure === 'manifest-500' && isManifestPut) {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"storage backend unavailable"}]}');
+      return;
+    }
+    if (failure === 'upload-cut' && isUpload) {
+      req.socket.destroy();
+      return;
+    }
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { host: `127.0.0.1:${port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+}
