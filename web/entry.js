@@ -7,7 +7,11 @@ import { parseCertificate, pemCertificate } from './x509.js';
 
 const text = (bytes) => new TextDecoder().decode(bytes);
 
-/** `{ uuid, entry, bodyBytes, body, kind, version, hashes: [[label, alg:hex]], signers: [{pem, cert?, error?}], payloadHash? }` */
+/**
+ * `{ uuid, entry, bodyBytes, body, kind, version, hashes: [[label, alg:hex]], signers: [{pem, cert?, error?}], payloadHash?,
+ * attestation? }`. `attestation` is the statement the log returned beside a dsse/intoto body (Rekor's
+ * `attestation.data`): not covered by the leaf or the SET, so the view shows it only once it hashes to `payloadHash`.
+ */
 export function decodeEntry(uuid, entry) {
   const out = { uuid, entry, kind: '?', version: '?', body: undefined, bodyBytes: new Uint8Array(), hashes: [], signers: [], problems: [] };
   try {
@@ -39,6 +43,13 @@ export function decodeEntry(uuid, entry) {
     out.problems.push(`this page does not know entries of kind ${out.kind}`);
   }
   out.hashes = out.hashes.filter(([, v]) => v !== undefined);
+  if (out.payloadHash !== undefined && entry.attestation?.data !== undefined) {
+    try {
+      out.attestation = base64Bytes(entry.attestation.data);
+    } catch {
+      out.problems.push('the attestation the log returned with this entry is not base64');
+    }
+  }
   for (const key of keys.filter((k) => typeof k === 'string')) out.signers.push(signer(key));
   return out;
 }

@@ -91,13 +91,21 @@ function renderCi(ext) {
 
 function renderStatement(decoded) {
   if (decoded.kind !== 'dsse' && decoded.kind !== 'intoto') return undefined;
-  const out = h('div', { class: 'statement', 'aria-live': 'polite' });
+  const fromLog = h('div', { class: 'from-log', 'data-source': 'log', 'aria-live': 'polite' });
+  const fromFile = h('div', { class: 'from-file', 'data-source': 'file', 'aria-live': 'polite' });
   const input = h('input', { type: 'file', id: 'envelope-file', accept: '.json,application/json' });
-  input.addEventListener('change', () => void checkEnvelope(input.files?.[0], decoded, out));
+  input.addEventListener('change', () => void checkEnvelope(input.files?.[0], decoded, fromFile));
+  const type = decoded.payloadType ? ` (payload type ${decoded.payloadType})` : '';
+  const logged = decoded.attestation !== undefined;
+  if (logged) void showPayload(decoded.attestation, 'The statement the log keeps with this entry', decoded, fromLog);
   return section('Statement', 3,
-    h('p', {}, `A ${decoded.kind} ${decoded.version} entry holds only the hashes of the signed statement, not the statement itself${decoded.payloadType ? ` (payload type ${decoded.payloadType})` : ''}. To see what was attested, open the bundle or DSSE envelope you have: it is decoded here if its payload hashes to the logged ${decoded.payloadHash ?? 'payload hash'}.`),
+    h('p', {}, logged
+      ? `A ${decoded.kind} ${decoded.version} entry holds only the hashes of the signed statement${type}; the log returned the statement itself beside the entry, and it is shown here if it hashes to the logged ${decoded.payloadHash}.`
+      : `A ${decoded.kind} ${decoded.version} entry holds only the hashes of the signed statement, not the statement itself${type}, and the log returned no copy of it. To see what was attested, open the bundle or DSSE envelope you have: it is decoded here if its payload hashes to the logged ${decoded.payloadHash ?? 'payload hash'}.`),
+    fromLog,
+    logged ? h('p', {}, 'You can also open a bundle or DSSE envelope you have to check it against this entry.') : undefined,
     h('label', { for: 'envelope-file' }, 'Bundle or DSSE envelope (JSON)'), ' ', input,
-    out,
+    fromFile,
   );
 }
 
@@ -120,20 +128,28 @@ async function checkEnvelope(file, decoded, out) {
     out.replaceChildren(h('p', { class: 'problem', 'data-result': 'failed' }, 'The envelope payload is not base64.'));
     return;
   }
+  await showPayload(payload, `The payload of ${file.name}`, decoded, out);
+}
+
+/**
+ * Lays out `payload` as an in-toto statement, but only once it hashes to the body's payloadHash: neither a file the
+ * user opens nor the log's `attestation.data` is covered by the leaf hash, the proof or the SET.
+ */
+async function showPayload(payload, what, decoded, out) {
   const digest = `sha256:${hex(new Uint8Array(await crypto.subtle.digest('SHA-256', payload)))}`;
   if (digest !== decoded.payloadHash) {
-    out.replaceChildren(h('p', { class: 'problem', 'data-result': 'failed' }, `NOT this entry's statement: ${file.name}'s payload hashes to ${digest}, the entry logs ${decoded.payloadHash}.`));
+    out.replaceChildren(h('p', { class: 'problem', 'data-result': 'failed' }, `NOT this entry's statement: ${what} does not match the logged payload hash. It hashes to ${digest}, the entry logs ${decoded.payloadHash}; it is not shown.`));
     return;
   }
   let statement;
   try {
     statement = JSON.parse(new TextDecoder().decode(payload));
   } catch {
-    out.replaceChildren(h('p', { class: 'ok', 'data-result': 'verified' }, `The payload matches the logged hash, but it is not JSON (payload type ${env.payloadType}).`));
+    out.replaceChildren(h('p', { class: 'ok', 'data-result': 'verified' }, `${what} matches the logged hash, but it is not JSON (payload type ${decoded.payloadType ?? 'not stated'}).`));
     return;
   }
   out.replaceChildren(
-    h('p', { class: 'ok', 'data-result': 'verified' }, `The payload of ${file.name} hashes to the logged ${digest}: this is the statement the entry is about.`),
+    h('p', { class: 'ok', 'data-result': 'verified' }, `${what} hashes to the logged ${digest}: this is the statement the entry is about.`),
     fields(describeStatement(statement), { class: 'fields provenance' }),
     h('details', {}, h('summary', {}, 'Statement (JSON)'), h('pre', {}, JSON.stringify(statement, null, 2))),
   );

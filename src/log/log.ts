@@ -44,6 +44,8 @@ export interface Submission {
   /** Exact leaf data. */
   readonly body: Uint8Array;
   readonly searchKeys: readonly string[];
+  /** Kept beside the leaf and returned with the entry (Rekor's attestation storage). */
+  readonly attestation?: Uint8Array;
 }
 
 export interface Sequenced {
@@ -208,6 +210,7 @@ export class TransparencyLog {
         body: p.submission.body,
         integratedTime: time,
         searchKeys: p.submission.searchKeys,
+        ...(p.submission.attestation !== undefined && { attestation: p.submission.attestation }),
       };
       fresh.push(entry);
       byHash.set(hex, { entry, created: true });

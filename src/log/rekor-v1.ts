@@ -15,6 +15,8 @@ import type { StoredEntry } from './store/types.js';
 
 /** Rekor's LogEntryAnon, keyed by entry UUID in every response. */
 export interface RekorV1Entry {
+  /** dsse/intoto entries whose statement was kept: base64 of the DSSE payload. First, where Rekor's JSON puts it. */
+  attestation?: { data: string };
   body: string;
   integratedTime: number;
   logID: string;
@@ -54,7 +56,11 @@ export class RekorV1Api {
   /** POST /api/v1/log/entries. Returns the UUID (for the Location header) and the body to send with 201. */
   async createEntry(proposed: unknown): Promise<{ uuid: string; response: Record<string, RekorV1Entry> }> {
     const entry = canonicalizeV1Entry(proposed);
-    const sequenced = await this.log.submit({ body: entry.body, searchKeys: entry.searchKeys });
+    const sequenced = await this.log.submit({
+      body: entry.body,
+      searchKeys: entry.searchKeys,
+      ...(entry.attestation !== undefined && { attestation: entry.attestation }),
+    });
     const uuid = this.uuid(sequenced.entry);
     if (!sequenced.created) {
       // Rekor answers a repeat with 409 and the existing entry's location.
@@ -177,6 +183,8 @@ export class RekorV1Api {
     // The SET is the log's signature over the canonical JSON of these four fields (Rekor's verifyTLogEntryOffline).
     const set = this.log.signer.sign(utf8Encode(canonicalize({ body, integratedTime: entry.integratedTime, logID: this.#logIdHex, logIndex: entry.index })));
     return {
+      // Not covered by the SET or the leaf: a reader checks it against the body's payloadHash.
+      ...(entry.attestation !== undefined && { attestation: { data: base64Encode(entry.attestation) } }),
       body,
       integratedTime: entry.integratedTime,
       logID: this.#logIdHex,

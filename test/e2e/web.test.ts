@@ -221,30 +221,75 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.close();
   });
 
-  it('a DSSE entry: what the body holds, and the SLSA v1 provenance of the bundle checked against its payload hash', async () => {
+  const provenanceRows = () => [
+    'https://slsa.dev/provenance/v1',
+    `https://${host}/my-group/my-project/-/runners/12`,
+    'https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.0.0/PROVENANCE.md',
+    `git+https://${host}/my-group/my-project@refs/heads/main`,
+    COMMIT,
+    `https://${host}/my-group/my-project/-/jobs/4242`,
+    'External parameter entryPoint',
+    `artifact.txt sha256:${signed.digest}`,
+  ];
+
+  it('a DSSE entry: the SLSA v1 provenance the log keeps with it, checked against the payload hash, without opening the bundle', async () => {
     const page = await open(`?logIndex=${attested.index}`);
     await page.locator('article.entry').waitFor();
     const text = await page.locator('article.entry').innerText();
     assert.match(text, /dsse 0\.0\.1/);
-    assert.match(text, /holds only the hashes of the signed statement/);
+    assert.match(text, /holds only the hashes of the signed statement.*the log returned the statement itself/);
     assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
-    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(signed.bundle);
-    assert.match(await page.locator('.statement [data-result]').innerText(), /not a Sigstore bundle or DSSE envelope/);
-    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(attested.bundle);
-    await page.locator('.statement [data-result="verified"]').waitFor();
-    const provenance = await page.locator('.provenance').innerText();
-    for (const expected of [
-      'https://slsa.dev/provenance/v1',
-      `https://${host}/my-group/my-project/-/runners/12`,
-      'https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.0.0/PROVENANCE.md',
-      `git+https://${host}/my-group/my-project@refs/heads/main`,
-      COMMIT,
-      `https://${host}/my-group/my-project/-/jobs/4242`,
-      'External parameter entryPoint',
-      `artifact.txt sha256:${signed.digest}`,
-    ]) assert.ok(provenance.includes(expected), `${expected} in\n${provenance}`);
-    assert.equal(await page.locator('.provenance a', { hasText: '/-/jobs/4242' }).getAttribute('href'), `https://${host}/my-group/my-project/-/jobs/4242`);
+    const logged = page.locator('[data-source="log"]');
+    await logged.locator('[data-result="verified"]').waitFor();
+    const provenance = await logged.locator('.provenance').innerText();
+    assert.match(provenance, /Builder ID/);
+    assert.match(provenance, /Build type/);
+    for (const expected of provenanceRows()) assert.ok(provenance.includes(expected), `${expected} in\n${provenance}`);
+    assert.equal(await logged.locator('.provenance a', { hasText: '/-/jobs/4242' }).getAttribute('href'), `https://${host}/my-group/my-project/-/jobs/4242`);
+    assert.equal(await page.locator('[data-source="file"] [data-result]').count(), 0, 'no bundle was opened');
     assert.deepEqual(Object.values(await checks(page)).slice(0, 2), ['verified', 'verified']);
+    await shot(page, 'entry-dsse-logged-provenance');
+    await page.close();
+  });
+
+  it('a statement the log returns that does not match the payload hash is not shown', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      const entry = Object.values(json)[0] as Json;
+      entry.attestation = { data: Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [] })).toString('base64') };
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${attested.index}`);
+    const logged = page.locator('[data-source="log"]');
+    await logged.locator('[data-result="failed"]').waitFor();
+    assert.match(await logged.innerText(), /does not match the logged payload hash/);
+    assert.equal(await page.locator('.provenance').count(), 0);
+    await page.close();
+  });
+
+  it('a DSSE entry the log keeps no statement for: the provenance of the bundle checked against its payload hash', async () => {
+    const page = await browser.context.newPage();
+    page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+    // As an entry logged before the log kept attestations, or with a statement over the size limit.
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      delete (Object.values(json)[0] as Json).attestation;
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${attested.index}`);
+    await page.locator('article.entry').waitFor();
+    const text = await page.locator('article.entry').innerText();
+    assert.match(text, /holds only the hashes of the signed statement, not the statement itself/);
+    assert.equal(await page.locator('[data-source="log"] [data-result]').count(), 0);
+    const fromFile = page.locator('[data-source="file"]');
+    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(signed.bundle);
+    assert.match(await fromFile.locator('[data-result]').innerText(), /not a Sigstore bundle or DSSE envelope/);
+    await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(attested.bundle);
+    await fromFile.locator('[data-result="verified"]').waitFor();
+    const provenance = await fromFile.locator('.provenance').innerText();
+    for (const expected of provenanceRows()) assert.ok(provenance.includes(expected), `${expected} in\n${provenance}`);
+    assert.equal(await fromFile.locator('.provenance a', { hasText: '/-/jobs/4242' }).getAttribute('href'), `https://${host}/my-group/my-project/-/jobs/4242`);
     await shot(page, 'entry-dsse-provenance');
     // Another statement is refused, however well-formed.
     const other = JSON.parse(readFileSync(attested.bundle, 'utf8'));
@@ -252,8 +297,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     const otherFile = join(served.dataDir, 'other.sigstore.json');
     writeFileSync(otherFile, JSON.stringify(other));
     await page.getByLabel('Bundle or DSSE envelope (JSON)').setInputFiles(otherFile);
-    await page.locator('.statement [data-result="failed"]').waitFor();
-    assert.match(await page.locator('.statement').innerText(), /NOT this entry's statement/);
+    await fromFile.locator('[data-result="failed"]').waitFor();
+    assert.match(await fromFile.innerText(), /NOT this entry's statement/);
     await page.close();
   });
 

@@ -6,7 +6,7 @@
  *            payloadHash: {sha256, hex SHA-256 of the decoded payload},
  *            signatures: [{signature: the envelope's `sig` text as sent, verifier: b64 canonical PEM}]
  *              sorted by the signature text}
- * and no proposedContent. Signatures are verified over PAE with SHA-256 whatever the key
+ * and no proposedContent; the payload is kept beside the body as the entry's attestation. Signatures are verified over PAE with SHA-256 whatever the key
  * (signature.LoadVerifier(key, crypto.SHA256)).
  */
 import { Buffer } from 'node:buffer';
@@ -98,7 +98,7 @@ export function dsseV001(spec: unknown): CanonicalEntry {
     },
   };
   const keys = stored.flatMap(({ verifier }) => verifierSearchKeys(present(verifier)));
-  return canonicalEntry('dsse', '0.0.1', body, [`sha256:${payloadHash}`, `sha256:${envelopeHash}`, ...keys]);
+  return canonicalEntry('dsse', '0.0.1', body, [`sha256:${payloadHash}`, `sha256:${envelopeHash}`, ...keys], envelope.payload);
 }
 
 function present(v: VerifierMaterial | undefined): VerifierMaterial {

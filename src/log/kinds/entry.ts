@@ -19,6 +19,12 @@ export interface CanonicalEntry {
    * `email:<address>` and `subject:<uri>` for each rfc822Name and URI SAN of a verifier certificate.
    */
   readonly searchKeys: readonly string[];
+  /**
+   * dsse 0.0.1 and intoto 0.0.2 only: the DSSE payload (the in-toto statement), which the body holds only as
+   * `payloadHash`. Upstream keeps it in its attestation storage and returns it as `attestation.data`; absent when
+   * larger than LIMITS.attestationBytes (the entry is logged anyway, as upstream does).
+   */
+  readonly attestation?: Uint8Array;
 }
 
 /** Bounds on attacker-controlled input, checked before anything is decoded or verified. */
@@ -34,6 +40,8 @@ export const LIMITS = Object.freeze({
   dsseVerifiers: 10,
   /** A DSSE payloadType or keyid. */
   shortText: 1024,
+  /** A stored attestation: Rekor's default --max_attestation_size (100 KiB), compared with the decoded payload. */
+  attestationBytes: 100 * 1024,
 });
 
 /** The supported kind/version pairs of each API, for ERR_ENTRY_UNSUPPORTED messages. */
@@ -41,11 +49,12 @@ export const SUPPORTED_V1 = ['hashedrekord 0.0.1', 'dsse 0.0.1', 'intoto 0.0.2']
 export const SUPPORTED_V2 = ['hashedRekordRequestV002 (hashedrekord 0.0.2)', 'dsseRequestV002 (dsse 0.0.2)'] as const;
 
 /** Builds the entry from the stored JSON value (only strings, objects and arrays; canonicalize sorts the keys). */
-export function canonicalEntry(kind: EntryKind, apiVersion: string, stored: unknown, searchKeys: readonly string[]): CanonicalEntry {
+export function canonicalEntry(kind: EntryKind, apiVersion: string, stored: unknown, searchKeys: readonly string[], payload?: Uint8Array): CanonicalEntry {
   return Object.freeze({
     kind,
     apiVersion,
     body: utf8Encode(canonicalize(stored)),
     searchKeys: Object.freeze([...new Set(searchKeys)]),
+    ...(payload !== undefined && payload.byteLength <= LIMITS.attestationBytes && { attestation: payload }),
   });
 }

@@ -6,7 +6,8 @@
  *            signatures arrive base64-encoded twice.
  * Stored:   {content: {envelope: {payloadType, signatures (as sent: keyid only when not empty, publicKey verbatim,
  *            not re-encoded as PEM — sigstore/rekor#1170)}, hash (the client's, which Rekor cannot recompute),
- *            payloadHash: {sha256, hex SHA-256 of the payload}}}; the payload itself is not stored.
+ *            payloadHash: {sha256, hex SHA-256 of the payload}}}; the payload is not in the body
+ *            but is kept beside it as the entry's attestation (Rekor's AttestationKeyValue).
  * Signatures are verified over PAE with SHA-256 (signature.LoadVerifier(key, crypto.SHA256)).
  */
 import { Buffer } from 'node:buffer';
@@ -109,5 +110,5 @@ export function intotoV002(spec: unknown): CanonicalEntry {
   // Rekor leaves the client's envelope hash out of its index ("we can't deterministically calculate this
   // server-side"); so do we: anyone could claim any hash.
   const keys = signatures.flatMap((sig) => verifierSearchKeys(sig.verifier.material));
-  return canonicalEntry('intoto', '0.0.2', body, [`sha256:${payloadHash}`, ...keys]);
+  return canonicalEntry('intoto', '0.0.2', body, [`sha256:${payloadHash}`, ...keys], payload.bytes);
 }

@@ -28,9 +28,9 @@ export type PostgresStoreOptions = {
 );
 
 interface HeadRow { id: number; size: string; root_hash: Buffer | null; checkpoint: string | null }
-interface EntryRow { idx: string; leaf_hash: Buffer; body: Buffer; integrated_time: string; search_keys: string[] }
+interface EntryRow { idx: string; leaf_hash: Buffer; body: Buffer; integrated_time: string; search_keys: string[]; attestation: Buffer | null }
 
-const ENTRY_COLUMNS = 'idx, leaf_hash, body, integrated_time, search_keys';
+const ENTRY_COLUMNS = 'idx, leaf_hash, body, integrated_time, search_keys, attestation';
 
 /** bigint arrives as a string; every number we store is far below 2^53. */
 function num(value: string | number): number {
@@ -46,6 +46,7 @@ function toEntry(row: EntryRow): StoredEntry {
     body: view(row.body),
     integratedTime: num(row.integrated_time),
     searchKeys: row.search_keys,
+    ...(row.attestation !== null && { attestation: view(row.attestation) }),
   };
 }
 
@@ -76,9 +77,12 @@ CREATE TABLE IF NOT EXISTS ${s}.entries (
   body bytea NOT NULL,
   integrated_time bigint NOT NULL,
   search_keys jsonb NOT NULL,
+  attestation bytea,
   PRIMARY KEY (log, idx),
   UNIQUE (log, leaf_hash)
 );
+-- Added after the first release: tables created before it gain the (nullable) column here.
+ALTER TABLE ${s}.entries ADD COLUMN IF NOT EXISTS attestation bytea;
 CREATE TABLE IF NOT EXISTS ${s}.tiles (
   log integer NOT NULL REFERENCES ${s}.logs (id),
   level integer NOT NULL,
@@ -219,7 +223,7 @@ class PostgresStore implements LogStore {
     if (entries.length > 0) {
       await query(client, 'append: insert entries', logId,
         `INSERT INTO ${s}.entries (log, ${ENTRY_COLUMNS})
-         SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::jsonb[])`,
+         SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::jsonb[], $7::bytea[])`,
         [
           logNo,
           entries.map((e) => e.index),
@@ -227,6 +231,7 @@ class PostgresStore implements LogStore {
           entries.map((e) => buffer(e.body)),
           entries.map((e) => e.integratedTime),
           entries.map((e) => JSON.stringify(e.searchKeys)),
+          entries.map((e) => (e.attestation === undefined ? null : buffer(e.attestation))),
         ]);
       const rows = searchRows(entries);
       if (rows.keys.length > 0) {

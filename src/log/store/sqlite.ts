@@ -30,7 +30,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2 added entries.attestation; a version 1 file gains the column when opened. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS entries (
   body BLOB NOT NULL,
   integrated_time INTEGER NOT NULL,
   search_keys TEXT NOT NULL,
+  attestation BLOB,
   PRIMARY KEY (log, idx),
   UNIQUE (log, leaf_hash)
 ) STRICT;
@@ -67,9 +69,9 @@ CREATE TABLE IF NOT EXISTS search_keys (
 `;
 
 interface HeadRow { size: number; root_hash: Buffer | null; checkpoint: string | null }
-interface EntryRow { idx: number; leaf_hash: Buffer; body: Buffer; integrated_time: number; search_keys: string }
+interface EntryRow { idx: number; leaf_hash: Buffer; body: Buffer; integrated_time: number; search_keys: string; attestation: Buffer | null }
 
-const ENTRY_COLUMNS = 'idx, leaf_hash, body, integrated_time, search_keys';
+const ENTRY_COLUMNS = 'idx, leaf_hash, body, integrated_time, search_keys, attestation';
 
 function toEntry(row: EntryRow): StoredEntry {
   return {
@@ -78,6 +80,7 @@ function toEntry(row: EntryRow): StoredEntry {
     body: view(row.body),
     integratedTime: row.integrated_time,
     searchKeys: JSON.parse(row.search_keys) as string[],
+    ...(row.attestation !== null && { attestation: view(row.attestation) }),
   };
 }
 
@@ -114,6 +117,8 @@ function openLocked(path: string, busyTimeoutMs: number): Database.Database {
       throw storeError(`log store: ${path} has schema version ${version}, newer than this keyless (${SCHEMA_VERSION})`, { path, version });
     }
     db.exec(SCHEMA);
+    // CREATE TABLE IF NOT EXISTS leaves a version 1 table as it was; nullable, so old rows read as "no attestation".
+    if (version === 1) db.exec('ALTER TABLE entries ADD COLUMN attestation BLOB');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
     return db;
@@ -161,8 +166,8 @@ class SqliteStore implements LogStore {
     this.#selectSearch = db.prepare<[number, string, number], { idx: number }>(
       'SELECT idx FROM search_keys WHERE log = ? AND key = ? ORDER BY idx LIMIT ?',
     );
-    this.#insertEntry = db.prepare<[number, number, Uint8Array, Uint8Array, number, string]>(
-      `INSERT INTO entries (log, ${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
+    this.#insertEntry = db.prepare<[number, number, Uint8Array, Uint8Array, number, string, Uint8Array | null]>(
+      `INSERT INTO entries (log, ${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertSearchKey = db.prepare<[number, string, number]>('INSERT INTO search_keys (log, key, idx) VALUES (?, ?, ?)');
     this.#upsertTile = db.prepare<[number, number, number, Uint8Array]>(
@@ -175,7 +180,7 @@ class SqliteStore implements LogStore {
       validateBatch(logId, this.#selectHead.get(logNo)?.size ?? 0, batch);
       for (const t of batch.tiles) checkTileGrowth(logId, t, this.#selectTile.get(logNo, t.level, t.index)?.hashes);
       for (const e of batch.entries) {
-        this.#insertEntry.run(logNo, e.index, e.leafHash, e.body, e.integratedTime, JSON.stringify(e.searchKeys));
+        this.#insertEntry.run(logNo, e.index, e.leafHash, e.body, e.integratedTime, JSON.stringify(e.searchKeys), e.attestation ?? null);
       }
       const rows = searchRows(batch.entries);
       rows.keys.forEach((key, i) => this.#insertSearchKey.run(logNo, key, rows.indexes[i] as number));

@@ -18,6 +18,8 @@ export interface StoredEntry {
   readonly integratedTime: number;
   /** Lookup keys for the v1 index API, e.g. `sha256:<hex>`, `key:<hex sha256 of SPKI>`, `email:<address>`. */
   readonly searchKeys: readonly string[];
+  /** The attestation kept beside the leaf (a dsse/intoto entry's DSSE payload); not part of the leaf. Absent if none. */
+  readonly attestation?: Uint8Array;
 }
 
 export interface TileWrite {

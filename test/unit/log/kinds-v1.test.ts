@@ -111,6 +111,7 @@ describe('Rekor v1 proposed entries', () => {
 describe('hashedrekord 0.0.1', () => {
   test('the v1-message entry is accepted', () => {
     assert.equal(body(messageEntry()).kind, 'hashedrekord');
+    assert.equal('attestation' in canonicalizeV1Entry(messageEntry()), false, 'no attestation');
   });
   test('missing fields are all listed', () => {
     const e = messageEntry();
@@ -211,6 +212,24 @@ describe('dsse 0.0.1', () => {
       assert.ok(verify('sha256', pae(PAYLOAD_TYPE, PAYLOAD), key, Buffer.from(s.signature, 'base64')), 'each signature names its own key');
     }
   });
+  test('the DSSE payload is kept as the attestation, not in the body', () => {
+    const entry = canonicalizeV1Entry(dsseEntry([p256()]));
+    assert.deepEqual(Buffer.from(entry.attestation ?? []), PAYLOAD);
+    assert.ok(!Buffer.from(entry.body).includes(b64(PAYLOAD)));
+  });
+  test('a payload over the attestation limit is logged without an attestation', () => {
+    const a = p256();
+    const big = Buffer.alloc(LIMITS.attestationBytes + 1, 0x20);
+    const envelope = { payload: b64(big), payloadType: PAYLOAD_TYPE, signatures: [{ sig: dsseSig(a, big), keyid: '' }] };
+    const e = dsseEntry([a]);
+    e.spec.proposedContent.envelope = JSON.stringify(envelope);
+    const entry = canonicalizeV1Entry(e);
+    assert.equal(entry.attestation, undefined);
+    assert.equal(JSON.parse(Buffer.from(entry.body).toString()).spec.payloadHash.value, sha256Hex(big));
+    const atLimit = big.subarray(1);
+    e.spec.proposedContent.envelope = JSON.stringify({ ...envelope, payload: b64(atLimit), signatures: [{ sig: dsseSig(a, atLimit), keyid: '' }] });
+    assert.equal(canonicalizeV1Entry(e).attestation?.byteLength, LIMITS.attestationBytes);
+  });
   test('server-computed fields in a proposal are refused', () => {
     const e = dsseEntry([p256()]);
     e.spec.envelopeHash = { algorithm: 'sha256', value: sha256Hex('x') };
@@ -273,6 +292,7 @@ describe('intoto 0.0.2', () => {
     assert.equal(stored.payloadHash.value, sha256Hex(PAYLOAD));
     assert.deepEqual(stored.hash, e.spec.content.hash);
     assert.equal(stored.envelope.payload, undefined);
+    assert.deepEqual(Buffer.from(canonicalizeV1Entry(e).attestation ?? []), PAYLOAD, 'kept as the attestation instead');
   });
   test('a keyid is kept when it is not empty, and dropped when it is', () => {
     const e = intotoEntry([p256()]);

@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createSqliteStore } from '../../../src/log/store/sqlite.js';
 import { isKeylessError } from '../../../src/core/errors.js';
-import { appendFake, fakeEntry, storeSuite } from './store-suite.js';
+import { appendFake, fakeEntry, fakeHead, leafTiles, storeSuite } from './store-suite.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'keyless-sqlite-'));
@@ -112,6 +113,37 @@ describe('LogStore: sqlite only', () => {
       } finally {
         await store.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a schema version 1 file gains the attestation column when opened; its entries read as having none', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'log.db');
+    try {
+      const first = await createSqliteStore({ path });
+      await first.ensureLog('a');
+      await appendFake(first, 'a', 2, 'old');
+      await first.close();
+      // Turn the file back into what version 1 wrote: the same tables without entries.attestation.
+      const raw = new Database(path);
+      raw.exec('ALTER TABLE entries DROP COLUMN attestation');
+      raw.pragma('user_version = 1');
+      raw.close();
+
+      const store = await createSqliteStore({ path });
+      try {
+        assert.deepEqual(await store.readEntries('a', 0, 10), [0, 1].map((i) => fakeEntry(i, 'old')));
+        const entry = { ...fakeEntry(2, 'new'), attestation: new Uint8Array([1, 2, 3]) };
+        await store.append('a', async (ctx) => ({ batch: { entries: [entry], tiles: await leafTiles(ctx, [entry]), head: fakeHead(3) }, value: null }));
+        assert.deepEqual((await store.readEntries('a', 2, 1))[0], entry);
+      } finally {
+        await store.close();
+      }
+      const check = new Database(path, { readonly: true });
+      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      check.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,6 +18,8 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
 function sha256(text: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(text).digest());
 }
@@ -279,6 +281,35 @@ export function storeSuite(name: string, makeStore: () => Promise<StoreHarness>)
       assert.equal((await store.head('a'))?.size, 150);
       assert.deepEqual(await store.readTile('a', 0, 0), new Uint8Array(Buffer.concat(entries.map((e) => e.leafHash))));
       assert.equal((await store.head('b'))?.size, 50);
+    }));
+
+    it('an attestation is kept beside its entry, and is absent when none was given', withStore(async (h) => {
+      await h.store.ensureLog('a');
+      // Bytes no text encoding survives, and one empty attestation (kept, not confused with none).
+      const attestations = [undefined, new Uint8Array([0, 0xff, 0x80, 0x0a, 0x27, 0x5c]), new Uint8Array(), undefined];
+      const entries = attestations.map((a, i) => ({ ...fakeEntry(i, 'att'), ...(a !== undefined && { attestation: a }) }));
+      await h.store.append('a', async (ctx) => ({ batch: { entries, tiles: await leafTiles(ctx, entries), head: fakeHead(4, 'att') }, value: null }));
+      const check = async (store: LogStore): Promise<void> => {
+        const read = await store.readEntries('a', 0, 10);
+        assert.deepEqual(read, entries);
+        assert.deepEqual(read.map((e) => 'attestation' in e), [false, true, true, false]);
+        assert.deepEqual((await store.entryByLeafHash('a', entries[1]!.leafHash))?.attestation, attestations[1]);
+        assert.equal('attestation' in ((await store.entryByLeafHash('a', entries[0]!.leafHash)) ?? {}), false);
+        await store.append('a', async (ctx) => {
+          const found = await ctx.findLeaves(entries.map((e) => e.leafHash));
+          assert.deepEqual(found.get(hex(entries[1]!.leafHash))?.attestation, attestations[1]);
+          assert.equal('attestation' in (found.get(hex(entries[3]!.leafHash)) ?? {}), false);
+          return { batch: undefined, value: null };
+        });
+      };
+      await check(h.store);
+      await h.store.close();
+      const store = await h.reopen();
+      try {
+        await check(store);
+      } finally {
+        await store.close();
+      }
     }));
 
     it('committed data survives close and reopen; close waits for an append in flight', withStore(async (h) => {
