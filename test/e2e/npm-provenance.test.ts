@@ -1,0 +1,103 @@
+// npm provenance end to end: keyless serve (dev issuer) signs, Verdaccio stores, `keyless npm audit` checks.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServe, type Served } from '../helpers/serve.js';
+import { startVerdaccio, type Verdaccio } from '../helpers/verdaccio.js';
+import { ROOT } from '../helpers/vectors.js';
+
+interface Run { status: number | null; stdout: string; stderr: string }
+function keyless(args: string[], env: Record<string, string> = {}): Run {
+  const base: NodeJS.ProcessEnv = { ...process.env, KEYLESS_DEBUG: '' };
+  for (const n of ['SIGSTORE_ID_TOKEN', 'COSIGN_YES', 'KEYLESS_INSTANCE', 'NPM_TOKEN']) delete base[n];
+  for (const n of Object.keys(base)) if (n.startsWith('CI_') || n === 'GITLAB_CI') delete base[n];
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), ...args], { encoding: 'utf8', env: { ...base, ...env }, input: '' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function pack(dir: string, name: string, version: string, extra = ''): string {
+  const pkg = join(dir, `${name.replace(/[@/]/g, '_')}-${version}`);
+  mkdirSync(join(pkg, 'package'), { recursive: true });
+  writeFileSync(join(pkg, 'package', 'package.json'), JSON.stringify({ name, version, description: 'e2e' }));
+  writeFileSync(join(pkg, 'package', 'index.js'), `module.exports = 1;${extra}\n`);
+  const out = `${pkg}.tgz`;
+  const r = spawnSync('tar', ['-czf', out, '-C', pkg, 'package']);
+  assert.equal(r.status, 0);
+  return out;
+}
+
+describe('keyless npm publish-provenance and npm audit against Verdaccio', () => {
+  let served: Served;
+  let registry: Verdaccio;
+  let ciEnv: Record<string, string>;
+  let repo: string;
+  before(async () => {
+    served = await startServe(['--dev-oidc-issuer']);
+    registry = await startVerdaccio();
+    ciEnv = {
+      GITLAB_CI: 'true', CI: 'true', CI_PROJECT_PATH: 'my-group/my-project', CI_COMMIT_SHA: 'c'.repeat(40), CI_COMMIT_REF_NAME: 'main',
+      CI_PIPELINE_SOURCE: 'push', CI_JOB_ID: '101', CI_PIPELINE_ID: '55', CI_JOB_NAME: 'publish', CI_RUNNER_ID: '9',
+      CI_SERVER_URL: served.url, CI_CONFIG_PATH: '.gitlab-ci.yml', NPM_TOKEN: registry.token,
+    };
+    repo = `${new URL(served.url).origin}/my-group/my-project`;
+    ciEnv['CI_PROJECT_URL'] = repo;
+    ciEnv['CI_JOB_URL'] = `${repo}/-/jobs/101`;
+    const t = keyless(['dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main',
+      '--sha', 'c'.repeat(40), '--job-id', '101', '--pipeline-id', '55', '--pipeline-source', 'push']);
+    assert.equal(t.status, 0, t.stderr);
+    ciEnv['SIGSTORE_ID_TOKEN'] = t.stdout.trim();
+  });
+  after(async () => {
+    await registry.stop();
+    await served.stop();
+  });
+
+  const publish = (tgz: string, extra: Record<string, string> = {}) =>
+    keyless(['npm', 'publish-provenance', tgz, '--registry', registry.url, '--instance', served.url, '--yes'], { ...ciEnv, ...extra });
+  const audit = (spec: string, ...flags: string[]) => keyless(['npm', 'audit', spec, '--registry', registry.url, '--instance', served.url, ...flags]);
+
+  it('publishes with provenance and audits it', () => {
+    const p = publish(pack(served.dataDir, '@acme/widget', '1.0.0'));
+    assert.equal(p.status, 0, p.stderr);
+    const a = audit('@acme/widget@1.0.0', '--expect-repository', repo, '--json');
+    assert.equal(a.status, 0, a.stdout + a.stderr);
+    const result = JSON.parse(a.stdout);
+    assert.equal(result.verified, true);
+    assert.deepEqual(result.checks.map((c: { check: string }) => c.check), ['packument', 'tarball', 'provenance', 'subject', 'signature']);
+  });
+
+  it('a spoofed CI variable is refused before signing, nothing published', () => {
+    const p = publish(pack(served.dataDir, '@acme/spoof', '1.0.0'), { CI_PROJECT_PATH: 'victim/project' });
+    assert.equal(p.status, 1, p.stderr);
+    assert.match(p.stderr, /CI_PROJECT_PATH="victim\/project" but the token's project_path="my-group\/my-project".*\[ERR_IDENTITY\]/);
+    assert.equal(audit('@acme/spoof@1.0.0').status, 1);
+  });
+
+  it('a wrong expected repository fails', () => {
+    const a = audit('@acme/widget@1.0.0', '--expect-repository', 'https://gitlab.com/evil/fork');
+    assert.equal(a.status, 1, a.stdout);
+    assert.match(a.stdout, /FAIL\s+subject\s+provenance says the package was built from .*my-group\/my-project, expected https:\/\/gitlab.com\/evil\/fork/);
+  });
+
+  it('a tampered tarball and a swapped bundle fail', () => {
+    assert.equal(publish(pack(served.dataDir, '@acme/other', '2.0.0')).status, 0);
+    const file = join(registry.storage, '@acme', 'widget', 'package.json');
+    const original = readFileSync(file, 'utf8');
+    const other = JSON.parse(readFileSync(join(registry.storage, '@acme', 'other', 'package.json'), 'utf8'));
+    const doc = JSON.parse(original);
+    doc.versions['1.0.0']._keylessProvenance = other.versions['2.0.0']._keylessProvenance;
+    writeFileSync(file, JSON.stringify(doc));
+    const swapped = audit('@acme/widget@1.0.0');
+    assert.equal(swapped.status, 1, swapped.stdout);
+    assert.match(swapped.stdout, /FAIL\s+subject\s+provenance does not describe @acme\/widget@1.0.0: subject name "pkg:npm\/%40acme\/other@2.0.0"/);
+    writeFileSync(file, original);
+
+    const tgz = join(registry.storage, '@acme', 'widget', 'widget-1.0.0.tgz');
+    writeFileSync(tgz, readFileSync(pack(served.dataDir, '@acme/widget', '1.0.0', ' /* evil */')));
+    const tampered = audit('@acme/widget@1.0.0');
+    assert.equal(tampered.status, 1, tampered.stdout);
+    assert.match(tampered.stdout, /FAIL\s+tarball\s+the tarball's sha512-.* is not dist.integrity/);
+  });
+});
