@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { post, quantile } from './http-load.js';
 import { join } from 'node:path';
 import { startServe } from '../test/helpers/serve.js';
 import { ROOT } from '../test/helpers/vectors.js';
@@ -13,16 +14,6 @@ import { ROOT } from '../test/helpers/vectors.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function load(name: string, url: URL, bodies: Buffer[], expect: number): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -42,7 +33,7 @@ async function load(name: string, url: URL, bodies: Buffer[], expect: number): P
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  const q = (p: number) => quantile(latencies, p);
   console.log(`${name.padEnd(34)} ${String(Math.round(latencies.length / elapsed)).padStart(6)}/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${latencies.length} ok, ${errors} errors, ${CLIENTS} clients)`);
 }
 

@@ -6,7 +6,8 @@
 // (comma list of sqlite,postgres,postgres-2; default all), KEYLESS_TEST_POSTGRES_URL.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { post, quantile } from './http-load.js';
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact } from '../test/helpers/entries.js';
 import { startServe, tempDir, type Served } from '../test/helpers/serve.js';
 
@@ -16,16 +17,6 @@ const API = process.env.BENCH_API === 'v1' ? 'v1' : 'v2';
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres,postgres-2').split(',');
 const PG = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function run(name: string, frontends: Served[]): Promise<void> {
   const key = entryKey();
@@ -54,7 +45,7 @@ async function run(name: string, frontends: Served[]): Promise<void> {
   const elapsed = (performance.now() - t0) / 1000;
   agents.forEach((a) => a.destroy());
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  const q = (p: number) => quantile(latencies, p);
   console.log(
     `${name.padEnd(22)} ${String(Math.round(latencies.length / elapsed)).padStart(6)} entries/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${latencies.length} acknowledged, ${errors} errors, ${CLIENTS} clients, ${elapsed.toFixed(1)} s)`,
   );

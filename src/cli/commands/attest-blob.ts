@@ -4,11 +4,10 @@
  * verifies the bundle, then writes it.
  */
 import { basename } from 'node:path';
-import { KeylessError } from '../../core/errors.js';
-import { attestBlob, PREDICATE_TYPES, predicateTypeUri, readIdentityToken, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { attestBlob, PREDICATE_TYPES, readIdentityToken, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
 import { parse, str, usageError } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
+import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
 
 export const USAGE = `Usage: keyless attest-blob FILE --predicate PREDICATE.json --type TYPE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL]
 Attests to FILE keylessly: an in-toto Statement v1 (subject: FILE's name and sha256; the predicate from
@@ -27,17 +26,8 @@ export async function attestBlobCommand(argv: string[], io: Output, env: Env = p
   if (file === undefined || extra.length > 0) throw usageError('give exactly one FILE to attest to', USAGE);
   const bundlePath = str(parsed, 'bundle');
   if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
-  const predicatePath = str(parsed, 'predicate');
-  if (predicatePath === undefined) throw usageError('--predicate is required', USAGE);
-  const predicateType = predicateTypeUri(str(parsed, 'type') ?? 'custom');
+  const { predicateType, predicate } = readPredicate(parsed, USAGE);
   const artifact = readFileOrFail(file, 'artifact');
-  let predicate: unknown;
-  try {
-    predicate = JSON.parse(readFileOrFail(predicatePath, 'predicate', 16 * 1024 * 1024).toString('utf8'));
-  } catch (cause) {
-    if (cause instanceof KeylessError) throw cause;
-    throw new KeylessError('ERR_JSON', `predicate ${predicatePath} is not JSON: ${(cause as Error).message}`, { path: predicatePath }, { cause });
-  }
   const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
   const instance = await loadSigningInstance(parsed, env);
   const result = await attestBlob({

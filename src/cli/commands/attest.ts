@@ -4,12 +4,11 @@
  * and attached: as a Sigstore bundle referrer with the predicateType annotation (default), or as a layer of
  * cosign's `sha256-<hex>.att` tag (--signature-format legacy).
  */
-import { KeylessError } from '../../core/errors.js';
 import { attachBundleReferrer, attachLegacyLayer, attestationStatement, envelopeBytes, legacyLayerFromBundle } from '../../oci/cosign/index.js';
-import { IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, predicateTypeUri, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
-import { parse, str, usageError } from '../args.js';
-import { readFileOrFail, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
+import { IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { parse, str } from '../args.js';
+import type { Output } from '../io.js';
+import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
 import { FORMAT_USAGE, legacySigningInstance, positionalImage, REGISTRY_OPTIONS, REGISTRY_USAGE, resolveImage, sha256Artifact, signatureFormat, translateCosignFormatFlag } from './oci-shared.js';
 
 export const USAGE = `Usage: keyless attest IMAGE --predicate PREDICATE.json --type TYPE [--yes] [--identity-token TOKEN|FILE] [--instance URL]
@@ -35,16 +34,7 @@ export async function attestCommand(argv: string[], io: Output, env: Env = proce
   }, USAGE);
   const image = positionalImage(parsed, USAGE);
   const format = signatureFormat(parsed, USAGE);
-  const predicatePath = str(parsed, 'predicate');
-  if (predicatePath === undefined) throw usageError('--predicate is required', USAGE);
-  const predicateType = predicateTypeUri(str(parsed, 'type') ?? 'custom');
-  let predicate: unknown;
-  try {
-    predicate = JSON.parse(readFileOrFail(predicatePath, 'predicate', 16 * 1024 * 1024).toString('utf8'));
-  } catch (cause) {
-    if (cause instanceof KeylessError) throw cause;
-    throw new KeylessError('ERR_JSON', `predicate ${predicatePath} is not JSON: ${(cause as Error).message}`, { path: predicatePath }, { cause });
-  }
+  const { predicateType, predicate } = readPredicate(parsed, USAGE);
   const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
   const target = await resolveImage(image, parsed, env, io, { warnOnTag: true });
   const loaded = await loadSigningInstance(parsed, env);

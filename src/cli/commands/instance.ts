@@ -10,8 +10,8 @@ import { KeylessError } from '../../core/errors.js';
 import { parseSigningConfig, parseTrustedRoot, type SigningConfig, type TrustedRoot } from '../../trust/index.js';
 import { productionSigningConfigJson } from '../../trust/production-signing-config.js';
 import { productionTrustedRootJson } from '../../trust/production-root.js';
-import { getJson, joinUrl, type FetchLike, type SignResult, type UploadNotice } from '../../sign/index.js';
-import { flag, str, type Options, type Parsed } from '../args.js';
+import { getJson, joinUrl, predicateTypeUri, type FetchLike, type SignResult, type UploadNotice } from '../../sign/index.js';
+import { flag, str, usageError, type Options, type Parsed } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -184,4 +184,17 @@ export function writeOutputs(parsed: Parsed, result: SignResult, bundlePath: str
 
 export function yesFlag(parsed: Parsed): boolean {
   return flag(parsed, 'yes');
+}
+
+/** `--predicate FILE` (JSON, required) and `--type` (cosign's names or a URI; default custom) of the attest commands. */
+export function readPredicate(parsed: Parsed, usage: string): { predicateType: string; predicate: unknown } {
+  const predicatePath = str(parsed, 'predicate');
+  if (predicatePath === undefined) throw usageError('--predicate is required', usage);
+  const predicateType = predicateTypeUri(str(parsed, 'type') ?? 'custom');
+  try {
+    return { predicateType, predicate: JSON.parse(readFileOrFail(predicatePath, 'predicate', 16 * 1024 * 1024).toString('utf8')) };
+  } catch (cause) {
+    if (cause instanceof KeylessError) throw cause;
+    throw new KeylessError('ERR_JSON', `predicate ${predicatePath} is not JSON: ${(cause as Error).message}`, { path: predicatePath }, { cause });
+  }
 }
