@@ -4,10 +4,15 @@ export {
 } from './statement.js';
 export { gitlabSlsa02Statement, gitlabSlsa02Predicate, GITLAB_BUILD_TYPE_V02, GITLAB_PARAMETER_NAMES, type GitlabSlsa02Predicate } from './gitlab-slsa02.js';
 export { gitlabSlsa1Statement, GITLAB_BUILD_TYPE_V1, type GitlabSlsa1Predicate } from './gitlab-slsa1.js';
-export { npmPurl, npmSubject, npmIntegrity, readTarballManifest, type NpmManifest } from './npm-package.js';
+export { npmPurl, npmSubject, npmIntegrity, readTarballManifest, isNpmName, isNpmVersion, type NpmManifest } from './npm-package.js';
 export { assertEnvMatchesToken, claimMismatches, CLAIM_VARIABLES, type ClaimMismatch } from './token-claims.js';
 export { npmPublishDocument, escapedName, MANIFEST_PROVENANCE_FIELD, SIGSTORE_BUNDLE_V03, type PublishDocumentOptions } from './npm-publish.js';
 export { checkProvenanceStatement, provenanceFrom, statementRepositories, type RegistryAttestation, type AuditSubjectInput } from './npm-audit.js';
+export {
+  auditNpmPackage, registryJson, type AuditCheck, type AuditPackageOptions, type AuditResult, type PackageAudit, type PackageExpectation,
+} from './npm-audit-package.js';
+export { parseLockfile, lockfilePathName, type Lockfile, type LockfileDependency, type LockfileSkip } from './npm-lockfile.js';
+export { parseNpmPolicy, policyFor, provenanceRequired, type NpmPolicy, type PackagePolicy } from './npm-policy.js';
 
 import { gitlabSlsa02Statement } from './gitlab-slsa02.js';
 import { gitlabSlsa1Statement } from './gitlab-slsa1.js';

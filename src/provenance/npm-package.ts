@@ -31,6 +31,11 @@ export function npmIntegrity(tarball: Uint8Array): string {
 }
 
 const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/;
+
+/** A name npm accepts for a new package (lower case; old mixed-case names are refused too). */
+export const isNpmName = (s: unknown): s is string => typeof s === 'string' && s.length <= 214 && NAME.test(s);
+export const isNpmVersion = (s: unknown): s is string => typeof s === 'string' && s.length <= 256 && VERSION.test(s);
 
 /** Reads `package/package.json` from a gzipped tar (ustar, as `npm pack` writes). */
 export function readTarballManifest(tarball: Uint8Array): NpmManifest {
@@ -67,8 +72,8 @@ function parseManifest(text: string): NpmManifest {
   }
   const m = json as Partial<NpmManifest> | null;
   const problems: string[] = [];
-  if (typeof m?.name !== 'string' || !NAME.test(m.name)) problems.push(`name ${JSON.stringify(m?.name)} is not an npm package name`);
-  if (typeof m?.version !== 'string' || !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(m.version)) problems.push(`version ${JSON.stringify(m?.version)} is not semver`);
+  if (!isNpmName(m?.name)) problems.push(`name ${JSON.stringify(m?.name)} is not an npm package name`);
+  if (!isNpmVersion(m?.version)) problems.push(`version ${JSON.stringify(m?.version)} is not semver`);
   if (problems.length > 0) throw new KeylessError('ERR_JSON', `the tarball's package.json: ${problems.join('; ')}`, { problems });
   return m as NpmManifest;
 }

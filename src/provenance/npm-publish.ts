@@ -53,7 +53,10 @@ export function npmPublishDocument(opts: PublishDocumentOptions): Record<string,
     if (opts.placement === 'manifest') {
       version[MANIFEST_PROVENANCE_FIELD] = { predicateType: opts.predicateType, bundle: JSON.parse(opts.bundleJson) as unknown };
     } else {
-      attachments[`${manifest.name}-${manifest.version}.sigstore`] = { content_type: SIGSTORE_BUNDLE_V03, data: opts.bundleJson, length: opts.bundleJson.length };
+      // npm writes the bundle's own mediaType (publish.js: `content_type: provenanceBundle.mediaType`).
+      const mediaType = (JSON.parse(opts.bundleJson) as { mediaType?: unknown } | null)?.mediaType;
+      const contentType = typeof mediaType === 'string' ? mediaType : SIGSTORE_BUNDLE_V03;
+      attachments[`${manifest.name}-${manifest.version}.sigstore`] = { content_type: contentType, data: opts.bundleJson, length: opts.bundleJson.length };
     }
   }
   return {

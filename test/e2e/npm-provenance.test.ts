@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { startServe, type Served } from '../helpers/serve.js';
 import { startVerdaccio, type Verdaccio } from '../helpers/verdaccio.js';
 import { ROOT } from '../helpers/vectors.js';
+import { escapedName, npmIntegrity, npmPublishDocument, readTarballManifest } from '../../src/provenance/index.js';
 
 interface Run { status: number | null; stdout: string; stderr: string }
 function keyless(args: string[], env: Record<string, string> = {}): Run {
@@ -79,6 +80,74 @@ describe('keyless npm publish-provenance and npm audit against Verdaccio', () =>
     const a = audit('@acme/widget@1.0.0', '--expect-repository', 'https://gitlab.com/evil/fork');
     assert.equal(a.status, 1, a.stdout);
     assert.match(a.stdout, /FAIL\s+subject\s+provenance says the package was built from .*my-group\/my-project, expected https:\/\/gitlab.com\/evil\/fork/);
+  });
+
+  // A consumer project: its lockfile installs a package with provenance and one published without.
+  let consumerProject: Promise<{ lockfile: string; policy: (rules: object) => string }> | undefined;
+  const consumer = () => (consumerProject ??= makeConsumer());
+  const makeConsumer = async (): Promise<{ lockfile: string; policy: (rules: object) => string }> => {
+    const withProv = pack(served.dataDir, '@acme/gadget', '1.0.0');
+    const p = publish(withProv);
+    assert.equal(p.status, 0, p.stderr);
+    const plain = readFileSync(pack(served.dataDir, 'plain-pkg', '1.0.0'));
+    const r = await fetch(`${registry.url}/${escapedName('plain-pkg')}`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${registry.token}` },
+      body: JSON.stringify(npmPublishDocument({ manifest: readTarballManifest(plain), tarball: plain, registry: registry.url })),
+    });
+    assert.ok(r.ok, `plain publish: ${r.status} ${await r.text()}`);
+    const dir = join(served.dataDir, 'consumer');
+    mkdirSync(dir, { recursive: true });
+    const lockfile = join(dir, 'package-lock.json');
+    writeFileSync(lockfile, JSON.stringify({
+      name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true,
+      packages: {
+        '': { name: 'consumer', version: '1.0.0', dependencies: { '@acme/gadget': '^1.0.0', 'plain-pkg': '^1.0.0' } },
+        'node_modules/@acme/gadget': { version: '1.0.0', resolved: `${registry.url}/@acme/gadget/-/gadget-1.0.0.tgz`, integrity: npmIntegrity(readFileSync(withProv)) },
+        'node_modules/plain-pkg': { version: '1.0.0', resolved: `${registry.url}/plain-pkg/-/plain-pkg-1.0.0.tgz`, integrity: npmIntegrity(plain) },
+        'node_modules/local-thing': { resolved: '../local-thing', link: true },
+      },
+    }));
+    let n = 0;
+    return { lockfile, policy: (rules) => {
+      const f = join(dir, `policy-${n++}.json`);
+      writeFileSync(f, JSON.stringify({ packages: rules }));
+      return f;
+    } };
+  };
+
+  it('audits a consumer lockfile: one row per package, no provenance reported, failing only when required', async () => {
+    const { lockfile, policy } = await consumer();
+    const a = keyless(['npm', 'audit', '--lockfile', lockfile, '--registry', registry.url, '--instance', served.url, '--json']);
+    assert.equal(a.status, 0, a.stdout + a.stderr);
+    const result = JSON.parse(a.stdout);
+    assert.deepEqual(result.packages.map((p: { package: string; result: string }) => [p.package, p.result]), [['@acme/gadget', 'verified'], ['plain-pkg', 'no provenance']]);
+    assert.deepEqual(result.packages[0].checks.map((c: { check: string }) => c.check), ['packument', 'tarball', 'lockfile', 'provenance', 'subject', 'signature']);
+    assert.deepEqual(result.skipped, [{ path: 'node_modules/local-thing', reason: 'a link to a local folder' }]);
+
+    const table = keyless(['npm', 'audit', '--lockfile', lockfile, '--registry', registry.url, '--instance', served.url]);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^PACKAGE\s+VERSION\s+CHECKS\s+RESULT\n@acme\/gadget\s+1\.0\.0\s+packument,tarball,lockfile,provenance,subject,signature\s+verified\nplain-pkg\s+1\.0\.0\s+packument,tarball,lockfile,!provenance\s+no provenance\n$/);
+
+    const strict = keyless(['npm', 'audit', '--lockfile', lockfile, '--registry', registry.url, '--instance', served.url, '--require-provenance']);
+    assert.equal(strict.status, 1, strict.stdout);
+    assert.match(strict.stdout, /plain-pkg\s+1\.0\.0\s+\S+\s+FAIL provenance: plain-pkg@1\.0\.0 has no provenance/);
+
+    const optional = keyless(['npm', 'audit', '--lockfile', lockfile, '--registry', registry.url, '--instance', served.url, '--require-provenance',
+      '--policy', policy({ 'plain-pkg': { provenance: 'optional' }, '@acme/*': { repository: repo, issuer: served.url } })]);
+    assert.equal(optional.status, 0, optional.stdout + optional.stderr);
+  });
+
+  it('a policy naming another repository for the scope fails the package', async () => {
+    const { lockfile, policy } = await consumer();
+    const a = keyless(['npm', 'audit', '--lockfile', lockfile, '--registry', registry.url, '--instance', served.url, '--json',
+      '--policy', policy({ '@acme/*': { repository: 'https://gitlab.com/evil/fork' } })]);
+    assert.equal(a.status, 1, a.stdout + a.stderr);
+    const gadget = JSON.parse(a.stdout).packages[0];
+    assert.equal(gadget.result, 'failed');
+    assert.match(gadget.checks.at(-1).detail, /built from .*my-group\/my-project, expected https:\/\/gitlab.com\/evil\/fork \[ERR_IDENTITY\]/);
+    const one = keyless(['npm', 'audit', '@acme/gadget@1.0.0', '--registry', registry.url, '--instance', served.url,
+      '--policy', policy({ '@acme/gadget': { repository: 'https://gitlab.com/evil/fork' } })]);
+    assert.equal(one.status, 1, one.stdout);
   });
 
   it('a tampered tarball and a swapped bundle fail', () => {

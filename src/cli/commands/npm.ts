@@ -5,11 +5,10 @@
  * trusted certificate and, with --expect-repository, comes from that repository.
  */
 import { KeylessError } from '../../core/errors.js';
-import { base64Decode, utf8Decode } from '../../core/encoding.js';
 import { parseBundle } from '../../bundle/index.js';
 import {
-  assertEnvMatchesToken, checkProvenanceStatement, escapedName, gitlabProvenance, IN_TOTO_PAYLOAD_TYPE, npmIntegrity, npmPublishDocument,
-  npmSubject, provenanceFrom, readTarballManifest, serializeStatement, type ProvenanceFormat, type Statement,
+  assertEnvMatchesToken, auditNpmPackage, escapedName, gitlabProvenance, IN_TOTO_PAYLOAD_TYPE, npmPublishDocument, npmSubject, parseLockfile,
+  parseNpmPolicy, policyFor, provenanceRequired, readTarballManifest, serializeStatement, type PackageExpectation, type ProvenanceFormat,
 } from '../../provenance/index.js';
 import { decodeTokenClaims, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
 import { createVerifier } from '../../verify/verifier.js';
@@ -18,7 +17,8 @@ import { readFileOrFail, type Output } from '../io.js';
 import { consentGate, instanceUrl, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
 
 export const USAGE = `Usage: keyless npm publish-provenance TARBALL --registry URL [--format slsa02|slsa1] [signing options]
-       keyless npm audit PKG@VERSION --registry URL (--instance URL | --trusted-root FILE) [--certificate-oidc-issuer URL] [--expect-repository URL] [--json]
+       keyless npm audit (PKG@VERSION | --lockfile package-lock.json) --registry URL (--instance URL | --trusted-root FILE)
+                         [--policy FILE] [--certificate-oidc-issuer URL] [--expect-repository URL] [--require-provenance] [--json]
 
 publish-provenance: builds the provenance statement for TARBALL from this GitLab job's CI_* variables (npm's shape),
 refuses if CI_PROJECT_PATH, CI_COMMIT_SHA, CI_COMMIT_REF_NAME, CI_PIPELINE_SOURCE, CI_JOB_ID or CI_PIPELINE_ID
@@ -36,6 +36,21 @@ else the "_keylessProvenance" manifest field); checks dist.integrity, the subjec
 signature chain against the trusted root, the issuer, and the repository. Exit 0 all good, 1 a check failed.
   --certificate-oidc-issuer URL   the issuer the certificate must name (default: the --instance URL)
   --expect-repository URL   the statement and the certificate's sourceRepositoryURI must name this repository
+  --lockfile FILE           audit every registry package of a package-lock.json (lockfileVersion 2 or 3), one row
+                            each, also checking that the tarball has the lockfile's integrity. A package without
+                            provenance is reported as "no provenance" and passes, unless --require-provenance or
+                            the policy requires it; any failed check exits 1
+  --require-provenance      with --lockfile: a package without provenance fails (a consumer's policy)
+  --policy FILE             the expected builder per package (npm checks signatures, never who built a package):
+      { "packages": {
+          "@acme/*":  { "repository": "https://gitlab.example.com/acme/widget", "issuer": "https://gitlab.example.com" },
+          "left-pad": { "provenance": "optional" } } }
+    keys are names or globs (* matches within a name part: "@acme/*" is the scope, "*" every unscoped package); an
+    exact name wins, then the glob with the most literal characters. repository: the statement and the
+    certificate's sourceRepositoryURI must name it; issuer: the certificate's OIDC issuer (default
+    --certificate-oidc-issuer or the --instance URL); provenance: "required" (the default when repository or issuer
+    is set) or "optional" (passes without provenance, even with --require-provenance). For PKG@VERSION the
+    --expect-repository and --certificate-oidc-issuer flags win over the policy; with --lockfile, pin in the policy.
   --json                    print the result as JSON`;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,17 +60,6 @@ async function http(url: string, init: RequestInit = {}): Promise<Response> {
     return await fetch(url, init);
   } catch (cause) {
     throw new KeylessError('ERR_SERVICE', `npm registry ${url} is unreachable: ${(cause as Error).message}`, { url }, { cause });
-  }
-}
-
-async function json(url: string): Promise<unknown> {
-  const r = await http(url, { headers: { accept: 'application/json' } });
-  if (r.status === 404) throw new KeylessError('ERR_NOT_FOUND', `npm registry: ${url} not found (404)`, { url });
-  if (!r.ok) throw new KeylessError('ERR_SERVICE', `npm registry: GET ${url} answered ${r.status}`, { url, status: r.status });
-  try {
-    return await r.json();
-  } catch (cause) {
-    throw new KeylessError('ERR_JSON', `npm registry: ${url} is not JSON`, { url }, { cause });
   }
 }
 
@@ -113,94 +117,111 @@ async function publishProvenance(argv: string[], io: Output, env: Env): Promise<
   return 0;
 }
 
-interface AuditRow { readonly check: string; readonly ok: boolean; readonly detail: string }
+function readJson(path: string, what: string): unknown {
+  const text = readFileOrFail(path, what, 64 * 1024 * 1024).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new KeylessError('ERR_JSON', `${what} ${path} is not JSON: ${(cause as Error).message}`, { path }, { cause });
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in the items' order. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const table = (rows: readonly string[][]): string => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+};
 
 async function audit(argv: string[], io: Output, env: Env): Promise<number> {
   const parsed = parse(argv, {
     registry: { type: 'string' }, instance: { type: 'string' }, 'trusted-root': { type: 'string' }, 'certificate-oidc-issuer': { type: 'string' },
-    'expect-repository': { type: 'string' }, json: { type: 'boolean' },
+    'expect-repository': { type: 'string' }, json: { type: 'boolean' }, lockfile: { type: 'string' }, policy: { type: 'string' },
+    'require-provenance': { type: 'boolean' },
   }, USAGE);
+  const lockfilePath = str(parsed, 'lockfile');
   const [spec, ...extra] = parsed.positionals;
   const m = spec === undefined ? null : /^(@?[^@]+)@([^@]+)$/.exec(spec);
-  if (m === null || extra.length > 0) throw usageError('give exactly one PKG@VERSION', USAGE);
-  const [, name, version] = m as unknown as [string, string, string];
+  if (lockfilePath !== undefined ? parsed.positionals.length > 0 : m === null || extra.length > 0) throw usageError('give exactly one PKG@VERSION, or --lockfile FILE', USAGE);
   const registry = registryBase(str(parsed, 'registry'), USAGE);
-  const issuer = str(parsed, 'certificate-oidc-issuer') ?? instanceUrl(parsed, env);
-  if (issuer === undefined) throw usageError('give --certificate-oidc-issuer (or --instance URL, whose issuer is expected)', USAGE);
+  const policy = str(parsed, 'policy') !== undefined ? parseNpmPolicy(readJson(str(parsed, 'policy')!, 'policy')) : undefined;
+  const defaultIssuer = str(parsed, 'certificate-oidc-issuer') ?? instanceUrl(parsed, env);
   const expectRepository = str(parsed, 'expect-repository');
-  const rows: AuditRow[] = [];
-  const step = async (check: string, fn: () => Promise<string> | string): Promise<void> => {
-    try {
-      rows.push({ check, ok: true, detail: await fn() });
-    } catch (err) {
-      rows.push({ check, ok: false, detail: err instanceof KeylessError ? `${err.message} [${err.code}]` : String(err) });
-      throw err;
-    }
+  if (lockfilePath !== undefined && expectRepository !== undefined) throw usageError('--expect-repository is for one package; with --lockfile, pin repositories per package in --policy', USAGE);
+  if (lockfilePath === undefined && policy === undefined && defaultIssuer === undefined) throw usageError('give --certificate-oidc-issuer (or --instance URL, whose issuer is expected)', USAGE);
+  const rootPath = str(parsed, 'trusted-root');
+  const instance = instanceUrl(parsed, env);
+  if (rootPath === undefined && instance === undefined) throw usageError('give --instance URL or --trusted-root FILE', USAGE);
+
+  // The verifier once per run; the expected identity per package.
+  let verifier: ReturnType<typeof createVerifier> | undefined;
+  const loadVerifier = async () => {
+    const signing = await loadSigningInstance({ values: { ...(rootPath !== undefined ? { 'trusted-root': rootPath } : {}), ...(instance !== undefined ? { instance } : {}) }, positionals: [] }, env);
+    verifier = createVerifier({ trustedRoot: signing.trustedRoot });
   };
-  const finish = (): number => {
-    const ok = rows.every((r) => r.ok);
-    if (flag(parsed, 'json')) io.out(JSON.stringify({ package: `${name}@${version}`, verified: ok, checks: rows }, null, 2));
-    else io.out(rows.map((r) => `${r.ok ? 'ok  ' : 'FAIL'}  ${r.check.padEnd(12)} ${r.detail}`).join('\n'));
-    return ok ? 0 : 1;
+  const verifySignature = (bundle: unknown, expected: { issuer: string; repository?: string }): string => {
+    const result = verifier!.verify(parseBundle(bundle), {
+      identity: { kind: 'certificate', identities: [{
+        subjectAlternativeName: { kind: 'regexp', pattern: '.*' },
+        issuer: { kind: 'exact', value: expected.issuer },
+        ...(expected.repository !== undefined ? { extensions: { sourceRepositoryURI: expected.repository } } : {}),
+      }] },
+    });
+    return `signed by ${result.signer?.subjectAlternativeNames[0] ?? '?'} (issuer ${result.signer?.issuer ?? '?'}), logged at index ${result.tlogEntries[0]?.logIndex ?? '?'}`;
   };
-  try {
-    let versionManifest: Record<string, any> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any
-    let tarball = new Uint8Array();
-    let statement: Statement | undefined;
-    let bundleJson: unknown;
-    await step('packument', async () => {
-      const packument = (await json(`${registry}/${escapedName(name)}`)) as { versions?: Record<string, unknown> };
-      const v = packument.versions?.[version];
-      if (typeof v !== 'object' || v === null) throw new KeylessError('ERR_NOT_FOUND', `${name} has no version ${version} on ${registry}`);
-      versionManifest = v as Record<string, unknown>;
-      return `${name}@${version}`;
-    });
-    await step('tarball', async () => {
-      const url = versionManifest['dist']?.tarball;
-      if (typeof url !== 'string') throw new KeylessError('ERR_JSON', 'the version has no dist.tarball');
-      const r = await http(url);
-      if (!r.ok) throw new KeylessError('ERR_SERVICE', `GET ${url} answered ${r.status}`);
-      tarball = new Uint8Array(await r.arrayBuffer());
-      const integrity = npmIntegrity(tarball);
-      if (versionManifest['dist']?.integrity !== integrity) throw new KeylessError('ERR_SUBJECT', `the tarball's ${integrity} is not dist.integrity ${versionManifest['dist']?.integrity}`);
-      return `${tarball.length} bytes, ${integrity.slice(0, 30)}…`;
-    });
-    await step('provenance', async () => {
-      const url = versionManifest['dist']?.attestations?.url;
-      const item = provenanceFrom(typeof url === 'string' ? await json(url) : versionManifest);
-      if (item === undefined) throw new KeylessError('ERR_NOT_FOUND', `${name}@${version} has no provenance on ${registry}`);
-      bundleJson = item.bundle;
-      const env = (item.bundle as { dsseEnvelope?: { payload?: unknown; payloadType?: unknown } }).dsseEnvelope;
-      if (env?.payloadType !== IN_TOTO_PAYLOAD_TYPE || typeof env.payload !== 'string') throw new KeylessError('ERR_BUNDLE_INVALID', 'the provenance bundle has no in-toto DSSE envelope');
-      try {
-        statement = JSON.parse(utf8Decode(base64Decode(env.payload))) as Statement;
-      } catch (cause) {
-        throw new KeylessError('ERR_JSON', 'the provenance statement is not JSON', {}, { cause });
-      }
-      return `${statement.predicateType} from ${typeof url === 'string' ? url : 'the version manifest (_keylessProvenance)'}`;
-    });
-    await step('subject', () => {
-      checkProvenanceStatement({ statement: statement!, name, version, tarball, ...(expectRepository !== undefined ? { expectRepository } : {}) });
-      return `${statement!.subject[0]?.name} sha512 matches the tarball${expectRepository !== undefined ? `; built from ${expectRepository}` : ''}`;
-    });
-    await step('signature', async () => {
-      const rootPath = str(parsed, 'trusted-root');
-      const instance = instanceUrl(parsed, env);
-      if (rootPath === undefined && instance === undefined) throw usageError('give --instance URL or --trusted-root FILE', USAGE);
-      const signing = await loadSigningInstance({ values: { ...(rootPath !== undefined ? { 'trusted-root': rootPath } : {}), ...(instance !== undefined ? { instance } : {}) }, positionals: [] }, env);
-      const result = createVerifier({ trustedRoot: signing.trustedRoot }).verify(parseBundle(bundleJson), {
-        identity: { kind: 'certificate', identities: [{
-          subjectAlternativeName: { kind: 'regexp', pattern: '.*' },
-          issuer: { kind: 'exact', value: issuer },
-          ...(expectRepository !== undefined ? { extensions: { sourceRepositoryURI: expectRepository.replace(/\/+$/, '') } } : {}),
-        }] },
-      });
-      return `signed by ${result.signer?.subjectAlternativeNames[0] ?? '?'} (issuer ${result.signer?.issuer ?? '?'}), logged at index ${result.tlogEntries[0]?.logIndex ?? '?'}`;
-    });
-  } catch (err) {
-    if (!(err instanceof KeylessError) || err.code === 'ERR_USAGE') throw err;
+  const expectationFor = (name: string, requireByDefault: boolean): PackageExpectation => {
+    const rule = policy !== undefined ? policyFor(policy, name)?.rule : undefined;
+    // For one package, the flags win over the policy file.
+    const repository = (lockfilePath === undefined ? expectRepository?.replace(/\/+$/, '') : undefined) ?? rule?.repository;
+    const issuer = (lockfilePath === undefined ? str(parsed, 'certificate-oidc-issuer') : undefined) ?? rule?.issuer ?? defaultIssuer;
+    return { ...(repository !== undefined ? { repository } : {}), ...(issuer !== undefined ? { issuer } : {}), provenanceRequired: provenanceRequired(rule, requireByDefault) };
+  };
+
+  if (lockfilePath === undefined) {
+    const [, name, version] = m as unknown as [string, string, string];
+    await loadVerifier();
+    // One named package: provenance is what was asked for, so its absence fails unless the policy says optional.
+    const a = await auditNpmPackage({ registry, name, version, fetch: globalThis.fetch, verifySignature, ...expectationFor(name, true) });
+    if (flag(parsed, 'json')) io.out(JSON.stringify({ package: `${name}@${version}`, verified: a.result === 'verified', result: a.result, checks: a.checks }, null, 2));
+    else io.out(a.checks.map((r) => `${r.ok ? 'ok  ' : 'FAIL'}  ${r.check.padEnd(12)} ${r.detail}`).join('\n'));
+    return a.result === 'failed' ? 1 : 0;
   }
-  return finish();
+
+  const lock = parseLockfile(readJson(lockfilePath, 'lockfile'));
+  await loadVerifier();
+  const audits = await pool(lock.dependencies, 8, (d) => auditNpmPackage({
+    registry, name: d.name, version: d.version, fetch: globalThis.fetch, verifySignature,
+    ...expectationFor(d.name, flag(parsed, 'require-provenance')), ...(d.integrity !== undefined ? { lockfileIntegrity: d.integrity } : {}),
+  }));
+  const failed = audits.filter((a) => a.result === 'failed').length;
+  const missing = audits.filter((a) => a.result === 'no provenance').length;
+  if (flag(parsed, 'json')) {
+    io.out(JSON.stringify({
+      lockfile: lockfilePath, verified: failed === 0,
+      summary: { packages: audits.length, verified: audits.length - failed - missing, noProvenance: missing, failed },
+      packages: audits.map((a) => ({ package: a.name, version: a.version, result: a.result, checks: a.checks })),
+      skipped: lock.skipped,
+    }, null, 2));
+  } else {
+    const rows = audits.map((a) => {
+      const bad = a.checks.find((c) => !c.ok);
+      const result = a.result === 'failed' ? `FAIL ${bad?.check ?? ''}: ${bad?.detail ?? ''}` : a.result === 'no provenance' ? 'no provenance' : 'verified';
+      return [a.name, a.version, a.checks.map((c) => (c.ok ? c.check : `!${c.check}`)).join(','), result];
+    });
+    io.out(table([['PACKAGE', 'VERSION', 'CHECKS', 'RESULT'], ...rows]));
+    for (const s of lock.skipped) io.err(`Skipped ${s.path}: ${s.reason}`);
+    io.err(`${audits.length} packages: ${audits.length - failed - missing} verified, ${missing} without provenance${missing > 0 && !flag(parsed, 'require-provenance') ? ' (allowed; --require-provenance to fail)' : ''}, ${failed} failed`);
+  }
+  return failed > 0 ? 1 : 0;
 }
 
 export async function npmCommand(argv: string[], io: Output, env: Env = process.env): Promise<number> {
