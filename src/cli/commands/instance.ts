@@ -12,6 +12,9 @@ import { productionSigningConfigJson } from '../../trust/production-signing-conf
 import { productionTrustedRootJson } from '../../trust/production-root.js';
 import { getJson, joinUrl, predicateTypeUri, type FetchLike, type SignResult, type UploadNotice } from '../../sign/index.js';
 import { flag, str, usageError, type Options, type Parsed } from '../args.js';
+import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
+
+export { fetchInstanceTrustedRoot, instanceUrl };
 import { readFileOrFail, type Output } from '../io.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -61,25 +64,6 @@ function readJsonFile(path: string, what: string): unknown {
   } catch (cause) {
     throw new KeylessError('ERR_JSON', `${what} ${path} is not JSON: ${(cause as Error).message}`, {}, { cause });
   }
-}
-
-/** The instance URL from --instance or KEYLESS_INSTANCE, checked; undefined when neither is given. */
-export function instanceUrl(parsed: Parsed, env: Env): string | undefined {
-  const instanceFlag = str(parsed, 'instance') ?? (env['KEYLESS_INSTANCE'] !== '' ? env['KEYLESS_INSTANCE'] : undefined);
-  if (instanceFlag === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(instanceFlag);
-  } catch {
-    throw new KeylessError('ERR_USAGE', `--instance must be a URL such as http://127.0.0.1:3000, got ${JSON.stringify(instanceFlag)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KeylessError('ERR_USAGE', `--instance must be an http(s) URL, got ${JSON.stringify(instanceFlag)}`);
-  return instanceFlag.replace(/\/+$/, '');
-}
-
-/** A keyless instance's trusted root, from `${instance}/trusted_root.json`. */
-export async function fetchInstanceTrustedRoot(instance: string, fetchFn: FetchLike = globalThis.fetch as unknown as FetchLike): Promise<unknown> {
-  return getJson({ service: 'keyless instance (trusted root)', url: joinUrl(instance, '/trusted_root.json'), fetch: fetchFn });
 }
 
 /**

@@ -12,7 +12,8 @@ import { parseTrustedRoot } from '../../trust/index.js';
 import { createVerifier, type IdentityPolicy, type VerificationResult, type Verifier } from '../../verify/verifier.js';
 import { flag, str, usageError, type Options, type Parsed } from '../args.js';
 import { loadTrustedRoot, type Output } from '../io.js';
-import { fetchInstanceTrustedRoot, instanceUrl, type SigningInstance } from './instance.js';
+import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
+import type { SigningInstance } from './instance.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

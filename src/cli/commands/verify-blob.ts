@@ -4,7 +4,7 @@ import { IDENTITY_OPTIONS, IDENTITY_USAGE, identityPolicyFromFlags } from '../id
 import { loadTrustedRoot, readArtifact, readBundle, type Output } from '../io.js';
 import { createVerifier, type VerificationResult } from '../../verify/verifier.js';
 import { parseTrustedRoot } from '../../trust/index.js';
-import { fetchInstanceTrustedRoot, instanceUrl } from './instance.js';
+import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
 
 export const USAGE = `Usage: keyless verify-blob FILE|sha256:<hex> --bundle BUNDLE <identity> [--trusted-root trusted_root.json] [--output json]
 ${IDENTITY_USAGE}
