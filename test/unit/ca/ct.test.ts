@@ -89,6 +89,11 @@ test('the log refuses what is not a precertificate chain it accepts', async () =
   const tampered = Uint8Array.from(precert);
   tampered[tampered.length - 10] = (tampered[tampered.length - 10] as number) ^ 1;
   await assert.rejects(inst.ctLog.addPreChain([intermediate, root]), refusal('ERR_REQUEST', /not a precertificate/));
+  // The intermediate→root link of this chain was verified (and remembered) when it was submitted; an intermediate
+  // with the same key but a broken signature is another certificate, and is verified afresh.
+  const badIntermediate = Uint8Array.from(intermediate);
+  badIntermediate[badIntermediate.length - 5] = (badIntermediate[badIntermediate.length - 5] as number) ^ 1;
+  await assert.rejects(inst.ctLog.addPreChain([precert, badIntermediate, root]), refusal('ERR_REQUEST', /chain\[1\] is not signed by chain\[2\]/));
   await assert.rejects(inst.ctLog.addPreChain([precert]), refusal('ERR_REQUEST', /at least its issuer/));
   await assert.rejects(inst.ctLog.addPreChain([tampered, intermediate, root]), refusal('ERR_REQUEST', /chain\[0\] is not signed by chain\[1\]/));
   await assert.rejects(inst.ctLog.addPreChain([precert, other.chainDer[0] as Uint8Array, other.chainDer[1] as Uint8Array]), refusal('ERR_REQUEST', /not signed by chain\[1\]/));
