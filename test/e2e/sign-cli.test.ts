@@ -93,7 +93,9 @@ describe('keyless sign-blob, attest-blob and sign-bundle against keyless serve',
     assert.match(r.stderr, new RegExp(`Certificate identity: ${identity.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
     const index = /tlog entry created with index: (\d+)/.exec(r.stderr)?.[1];
     assert.ok(index !== undefined, r.stderr);
-    assert.ok(r.stderr.includes(`${served.url}/?logIndex=${index}`), r.stderr);
+    // The explorer page reads the v1 log, so a v2 entry is pointed at in its own log, not at the explorer.
+    assert.ok(r.stderr.includes(`in the Rekor v2 log ${served.url}/rekor-v2`), r.stderr);
+    assert.ok(!r.stderr.includes('?logIndex='), r.stderr);
     assert.ok(r.stderr.includes(`Wrote bundle to file ${bundle}`));
     const json = verifySigstoreJs(bundle, readFileSync(artifact));
     verifyKeyless(bundle);
@@ -127,6 +129,9 @@ describe('keyless sign-blob, attest-blob and sign-bundle against keyless serve',
     const signed = join(dir, 'v1.sigstore.json');
     const s = keyless(['sign-blob', artifact, '--bundle', signed, '--identity-token', token, '--signing-config', v1Config, '--trusted-root', root(), '--yes']);
     assert.equal(s.status, 0, s.stderr);
+    // A v1 entry gets the explorer link (the log's own origin, from a signing config file).
+    const index = /tlog entry created with index: (\d+)/.exec(s.stderr)?.[1];
+    assert.ok(s.stderr.includes(`${served.url}/?logIndex=${index}`), s.stderr);
     const attested = join(dir, 'v1.intoto.sigstore.json');
     const a = keyless(['attest-blob', artifact, '--predicate', predicate, '--type', 'https://example.com/predicate/v1', '--bundle', attested, '--identity-token', token, '--signing-config', v1Config, '--trusted-root', root(), '--yes']);
     assert.equal(a.status, 0, a.stderr);

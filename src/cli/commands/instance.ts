@@ -148,7 +148,12 @@ export function reportSignature(result: SignResult, instance: SigningInstance, i
   io.err(`Certificate identity: ${result.certificate.subjectAlternativeName}`);
   io.err(`Certificate issuer: ${result.certificate.issuer ?? '(none)'}`);
   io.err(`tlog entry created with index: ${result.tlogEntry.logIndex}`);
-  io.err(`  ${instance.explorerLink(result.tlogEntry.logIndex, result.tlogEntry.logUrl)}`);
+  if (result.tlogEntry.apiVersion === 2) {
+    // The explorer page reads the Rekor v1 API; a v2 entry is read from its log's C2SP tiles.
+    io.err(`  in the Rekor v2 log ${result.tlogEntry.logUrl} (its checkpoint and C2SP tiles are under that URL)`);
+  } else {
+    io.err(`  ${instance.explorerLink(result.tlogEntry.logIndex, result.tlogEntry.logUrl)}`);
+  }
 }
 
 export function writeOutputs(parsed: Parsed, result: SignResult, bundlePath: string, io: Output, signatureText: string): void {
