@@ -1,4 +1,4 @@
-// The log's public read API (Rekor v1), same origin. Every answer is checked for the shape the page uses; nothing
+// The log's public read API (Rekor v1), and keyless's Rekor v2 entry read and checkpoint, same origin. Every answer is checked for the shape the page uses; nothing
 // else is assumed about it.
 
 /** A failed call: `kind` is 'not-found', 'bad-input' (the log refused the query) or 'unavailable'. */
@@ -43,6 +43,25 @@ export const entryByIndex = async (index) => single(await call(`/api/v1/log/entr
 export const entryByUuid = async (uuid) => single(await call(`/api/v1/log/entries/${encodeURIComponent(uuid)}`));
 export const logInfo = () => call('/api/v1/log');
 export const consistencyProof = (firstSize, lastSize) => call(`/api/v1/log/proof?firstSize=${firstSize}&lastSize=${lastSize}`);
+
+/** A Rekor v2 TransparencyLogEntry (protobuf JSON) by index: keyless's own read endpoint beside the tiles. */
+export async function entryV2ByIndex(index) {
+  const entry = await call(`/rekor-v2/api/v2/log/entries/${encodeURIComponent(index)}`);
+  if (typeof entry?.canonicalizedBody !== 'string' || typeof entry?.logIndex !== 'string') throw new ApiError('unavailable', 'the Rekor v2 log answered with something that is not one entry');
+  return entry;
+}
+
+/** The Rekor v2 log's latest checkpoint (C2SP tlog-checkpoint text). */
+export async function checkpointV2() {
+  let response;
+  try {
+    response = await fetch('/rekor-v2/checkpoint', { headers: { accept: 'text/plain' } });
+  } catch (err) {
+    throw new ApiError('unavailable', `the Rekor v2 log did not answer (${err instanceof Error ? err.message : err})`);
+  }
+  if (!response.ok) throw new ApiError('unavailable', `the Rekor v2 log answered ${response.status} for its checkpoint`);
+  return response.text();
+}
 
 /** POST /api/v1/index/retrieve → entry UUIDs. */
 export async function searchIndex(query) {

@@ -1,8 +1,9 @@
-// The explorer's controller: reads the search box or the deep link (?logIndex=, ?uuid=, ?hash=, ?identity=, ?q=),
-// asks the log, and shows one entry, a list of entries, or why there is none. Search history is browser history.
+// The explorer's controller: reads the search box or the deep link (?logIndex=, ?uuid=, ?hash=, ?identity=, ?q=;
+// ?log=v2&logIndex= for the Rekor v2 log), asks the log, and shows one entry, a list of entries, or why there is none. Search history is browser history.
 /* global document, window, location, history, URLSearchParams, Element */
-import { ApiError, entryByIndex, entryByUuid, logInfo, retrieve, searchIndex } from './api.js';
+import { ApiError, entryByIndex, entryByUuid, entryV2ByIndex, logInfo, retrieve, searchIndex } from './api.js';
 import { decodeEntry } from './entry.js';
+import { decodeEntryV2 } from './entry-v2.js';
 import { classify, fromParams, short, toParams } from './query.js';
 import { renderEntry, renderList, renderMessage } from './view.js';
 import { h } from './dom.js';
@@ -13,13 +14,14 @@ const LIST_LIMIT = 50;
 const form = document.getElementById('search');
 const input = document.getElementById('q');
 const kindSelect = document.getElementById('kind');
+const logSelect = document.getElementById('log');
 const results = document.getElementById('results');
 const status = document.getElementById('status');
 let generation = 0;
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  const query = classify(input.value, kindSelect.value, location.host);
+  const query = withLog(classify(input.value, kindSelect.value, location.host), logSelect.value);
   if (query.error !== undefined) {
     show(renderMessage('bad-input', 'Not a search this page understands', query.error), 'Bad input.');
     input.setAttribute('aria-invalid', 'true');
@@ -44,6 +46,13 @@ void logInfo().then(
   () => (document.getElementById('log-size').textContent = 'The log does not answer.'),
 );
 
+/** The Rekor v2 log has no search index: it is read by log index only. */
+function withLog(query, log) {
+  if (log !== 'v2' || query.error !== undefined) return query;
+  if (query.type !== 'logIndex') return { error: 'The Rekor v2 log is looked up by log index only (it keeps no search index); choose the Rekor v1 log to search by UUID, hash or identity.' };
+  return { ...query, log: 'v2' };
+}
+
 function fromLocation() {
   const link = fromParams(new URLSearchParams(location.search));
   if (link === undefined) {
@@ -56,7 +65,8 @@ function fromLocation() {
   const detected = classify(link.text, 'auto', location.host).type;
   const same = link.kind === detected || (link.kind === 'identity' && ['subject', 'email', 'project'].includes(detected));
   kindSelect.value = same ? 'auto' : link.kind;
-  const query = classify(link.text, link.kind, location.host);
+  logSelect.value = link.log ?? 'v1';
+  const query = withLog(classify(link.text, link.kind, location.host), logSelect.value);
   if (query.error !== undefined) {
     show(renderMessage('bad-input', 'Not a search this page understands', query.error), 'Bad input.', false);
     return undefined;
@@ -90,7 +100,9 @@ function show(view, message, focus = true) {
 
 async function search(query) {
   switch (query.type) {
-    case 'logIndex': return one(() => entryByIndex(query.value), `No entry has log index ${query.value}.`);
+    case 'logIndex': return query.log === 'v2'
+      ? oneV2(query.value)
+      : one(() => entryByIndex(query.value), `No entry has log index ${query.value}.`);
     case 'uuid': return one(() => entryByUuid(query.value), `No entry has UUID or leaf hash ${query.value}.`);
     case 'hash': return list({ hash: query.value }, `Entries for artifact ${query.value}`, `No entry logs an artifact, payload or envelope with digest ${query.value}.`);
     case 'hex64': return ambiguous(query.value);
@@ -107,6 +119,15 @@ async function one(lookup, notFound) {
     return renderEntry(decodeEntry(uuid, entry));
   } catch (err) {
     if (err instanceof ApiError && err.kind === 'not-found') return renderMessage('not-found', 'Not found', notFound);
+    throw err;
+  }
+}
+
+async function oneV2(index) {
+  try {
+    return renderEntry(decodeEntryV2(await entryV2ByIndex(index)));
+  } catch (err) {
+    if (err instanceof ApiError && err.kind === 'not-found') return renderMessage('not-found', 'Not found', `No entry of the Rekor v2 log has log index ${index}.`);
     throw err;
   }
 }

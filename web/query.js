@@ -75,10 +75,13 @@ function project(host, path, value) {
   return { type: 'project', value, path, hosts: [host] };
 }
 
-/** The deep-link parameters of a query, and back. */
+/**
+ * The deep-link parameters of a query, and back. `log=v2` names the Rekor v2 log, which is read by log index only;
+ * without it a query is of the Rekor v1 log.
+ */
 export function toParams(query) {
   switch (query.type) {
-    case 'logIndex': return { logIndex: String(query.value) };
+    case 'logIndex': return query.log === 'v2' ? { log: 'v2', logIndex: String(query.value) } : { logIndex: String(query.value) };
     case 'uuid': return { uuid: query.value };
     case 'hash': return { hash: query.value };
     case 'hex64': return { q: query.value };
@@ -87,7 +90,7 @@ export function toParams(query) {
 }
 
 export function fromParams(params) {
-  if (params.has('logIndex')) return { kind: 'logIndex', text: params.get('logIndex') };
+  if (params.has('logIndex')) return { kind: 'logIndex', text: params.get('logIndex'), log: params.get('log') === 'v2' ? 'v2' : 'v1' };
   if (params.has('uuid')) return { kind: 'uuid', text: params.get('uuid') };
   if (params.has('hash')) return { kind: 'hash', text: params.get('hash') };
   if (params.has('identity')) return { kind: 'identity', text: params.get('identity') };

@@ -4,36 +4,39 @@
 import { fields, h, linkify, section } from './dom.js';
 import { base64Bytes, hex } from './der.js';
 import { identityOf, verifyEntry } from './entry.js';
+import { verifyEntryV2 } from './entry-v2.js';
 import { describeStatement, envelopeOf } from './provenance.js';
 
 export function renderEntry(decoded) {
   const { entry, uuid } = decoded;
+  const v2 = decoded.log === 'v2';
   const time = Number.isSafeInteger(entry.integratedTime) ? new Date(entry.integratedTime * 1000).toISOString() : 'unknown';
   const checks = h('div', { class: 'checks' }, h('p', { class: 'pending' }, 'Verifying the inclusion proof…'));
-  const view = h('article', { class: 'entry', 'data-uuid': uuid },
+  const view = h('article', { class: 'entry', 'data-log': v2 ? 'v2' : 'v1', ...(v2 ? {} : { 'data-uuid': uuid }) },
     h('h2', { id: 'result-title', tabindex: '-1' }, `Entry ${entry.logIndex}`),
     fields([
+      ['Log', v2 ? 'Rekor v2 (/rekor-v2)' : 'Rekor v1'],
       ['Kind', `${decoded.kind} ${decoded.version}`],
       ['Log index', String(entry.logIndex)],
-      ['Integrated time (UTC)', time],
-      ['Entry UUID', h('code', {}, uuid)],
-      ['Log ID', h('code', {}, String(entry.logID))],
-      ...decoded.hashes.map(([label, value]) => [label, h('span', {}, h('code', {}, value), ' ', h('a', { href: `?hash=${encodeURIComponent(value)}` }, 'other entries with this digest'))]),
+      ...(v2
+        ? [['Integrated time', 'no log time — Rekor v2 entries are timed by the TSA'], ['Log ID', h('code', {}, String(entry.logId?.keyId))]]
+        : [['Integrated time (UTC)', time], ['Entry UUID', h('code', {}, uuid)], ['Log ID', h('code', {}, String(entry.logID))]]),
+      ...decoded.hashes.map(([label, value]) => [label, h('span', {}, h('code', {}, value), ' ', h('a', { href: `?hash=${encodeURIComponent(value)}` }, v2 ? 'Rekor v1 entries with this digest' : 'other entries with this digest'))]),
     ]),
     decoded.problems.map((p) => h('p', { class: 'problem' }, p)),
     section('Inclusion proof', 3, checks),
     decoded.signers.map((s, i) => renderSigner(s, decoded.signers.length > 1 ? i + 1 : 0)),
     renderStatement(decoded),
     h('details', { class: 'raw' }, h('summary', {}, 'Raw entry (JSON)'),
-      h('pre', {}, JSON.stringify({ [uuid]: entry }, null, 2)),
+      h('pre', {}, JSON.stringify(v2 ? entry : { [uuid]: entry }, null, 2)),
       h('p', {}, 'The body, decoded:'),
       h('pre', {}, JSON.stringify(decoded.body ?? null, null, 2))),
   );
-  void verifyEntry(decoded).then(({ inclusion, latest }) => {
+  void (v2 ? verifyEntryV2 : verifyEntry)(decoded).then(({ inclusion, latest }) => {
     checks.replaceChildren(
       renderCheck('inclusion', 'In the tree its proof names', inclusion),
       renderCheck('latest', 'Against the latest checkpoint', latest),
-      h('p', { class: 'note' }, 'Checked in this browser with SHA-256 (RFC 6962 hashing). The checkpoint signatures and the signed entry timestamp are not checked here: that needs the log key from your trusted root (keyless verify-blob, keyless log audit).'),
+      h('p', { class: 'note' }, `Checked in this browser with SHA-256 (RFC 6962 hashing). The checkpoint signatures${v2 ? '' : ' and the signed entry timestamp'} are not checked here: that needs the log key from your trusted root (keyless verify-blob, keyless log audit).`),
     );
   });
   return view;

@@ -54,6 +54,35 @@ export class RekorV2Api {
     };
   }
 
+  /**
+   * GET /api/v2/log/entries/{logIndex}: a keyless extension (rekor-tiles has no read API beyond the tiles) that
+   * answers the entry in the shape `createEntry` does, with an inclusion proof to the current head, so that the
+   * explorer page can show a v2 entry without assembling tiles itself.
+   */
+  async entryByIndex(logIndex: string): Promise<TransparencyLogEntryJson> {
+    if (!/^(?:0|[1-9][0-9]{0,15})$/.test(logIndex) || !Number.isSafeInteger(Number(logIndex))) {
+      throw new KeylessError('ERR_REQUEST', 'logIndex must be a non-negative integer');
+    }
+    const index = Number(logIndex);
+    const head = await this.log.head();
+    if (index >= head.size) throw new KeylessError('ERR_NOT_FOUND', `log index ${index} is beyond the tree of size ${head.size}`, { treeSize: head.size });
+    const stored = await this.log.entry(index);
+    const proof = await this.log.inclusionProof(index, head.size);
+    return {
+      logIndex: String(index),
+      logId: { keyId: base64Encode(this.log.signer.logId) },
+      kindVersion: kindVersionOf(stored.body),
+      inclusionProof: {
+        logIndex: String(index),
+        rootHash: base64Encode(head.rootHash),
+        treeSize: String(head.size),
+        hashes: proof.map(base64Encode),
+        checkpoint: { envelope: head.checkpoint },
+      },
+      canonicalizedBody: base64Encode(stored.body),
+    };
+  }
+
   /** GET /checkpoint: the latest signed checkpoint. */
   async checkpoint(): Promise<StaticObject> {
     const head = await this.log.head();
@@ -82,4 +111,17 @@ export class RekorV2Api {
     }
     return { body: encodeEntryBundle(entries.map((e) => e.body)), contentType: 'application/octet-stream', immutable };
   }
+}
+
+/** `kind` and `apiVersion` of a stored canonical body; the log wrote it, so anything else is a storage fault. */
+function kindVersionOf(body: Uint8Array): { kind: string; version: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch (cause) {
+    throw new KeylessError('ERR_STORE', 'a stored entry body is not JSON', {}, { cause });
+  }
+  const { kind, apiVersion } = (parsed ?? {}) as { kind?: unknown; apiVersion?: unknown };
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string') throw new KeylessError('ERR_STORE', 'a stored entry body has no kind and apiVersion');
+  return { kind, version: apiVersion };
 }

@@ -213,6 +213,37 @@ describe('log service over HTTP', () => {
     assert.deepEqual(Buffer.from(tile.subarray(255 * 32)), Buffer.from(leafHash(entries[255]!)));
   });
 
+  it('serves a v2 entry by index (keyless extension): what POST answered, with a proof to the current head', async () => {
+    const created = await post(`${served.url}/rekor-v2/api/v2/log/entries`, hashedRekordV2(key));
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    // One more entry, so that the head the read proves against is newer than the one POST answered with.
+    await post(`${served.url}/rekor-v2/api/v2/log/entries`, hashedRekordV2(key));
+    const index = String(created.json['logIndex']);
+    const res = await fetch(`${served.url}/rekor-v2/api/v2/log/entries/${index}`);
+    assert.equal(res.status, 200);
+    const entry = (await res.json()) as Record<string, unknown> & { inclusionProof: { rootHash: string; treeSize: string; hashes: string[]; checkpoint: { envelope: string } } };
+    const { inclusionProof: createdProof, ...createdRest } = created.json as typeof entry;
+    const { inclusionProof, ...rest } = entry;
+    assert.deepEqual(rest, createdRest);
+    assert.deepEqual(rest['kindVersion'], { kind: 'hashedrekord', version: '0.0.2' });
+    assert.ok(Number(inclusionProof.treeSize) > Number(createdProof.treeSize));
+    // The proof leads to the root its checkpoint states, and that checkpoint is the log's current one.
+    const [, size, root] = inclusionProof.checkpoint.envelope.split('\n');
+    assert.equal(size, inclusionProof.treeSize);
+    assert.equal(root, inclusionProof.rootHash);
+    verifyInclusion(Number(index), Number(size), leafHash(base64Decode(String(entry['canonicalizedBody']))), inclusionProof.hashes.map((h) => base64Decode(h)), base64Decode(root));
+    assert.equal(await (await fetch(`${served.url}/rekor-v2/checkpoint`)).text(), inclusionProof.checkpoint.envelope);
+    // A tampered proof fails: the check above could fail.
+    const tampered = inclusionProof.hashes.map((h) => base64Decode(h));
+    const first = tampered[0]!;
+    first[0] = first[0]! ^ 1;
+    assert.throws(() => verifyInclusion(Number(index), Number(size), leafHash(base64Decode(String(entry['canonicalizedBody']))), tampered, base64Decode(root)));
+
+    assert.equal((await fetch(`${served.url}/rekor-v2/api/v2/log/entries/${Number(size) + 5}`)).status, 404);
+    assert.equal((await fetch(`${served.url}/rekor-v2/api/v2/log/entries/1.5`)).status, 400);
+    assert.equal((await fetch(`${served.url}/rekor-v2/api/v2/log/entries/abc`)).status, 400);
+  });
+
   it('keyless log audit: records a checkpoint, accepts growth, exits 1 with evidence when the history it saw is not extended', async () => {
     const state = join(served.dataDir, 'audit-state.json');
     const audit = (url: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'log', 'audit', '--url', url, '--trusted-root', join(served.dataDir, 'trusted_root.json'), '--state', state], { encoding: 'utf8' });

@@ -84,6 +84,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
   let identity: string;
   const signed: { index: number; uuid: string; leaf: string; digest: string; bundle: string; cert: Uint8Array } = { index: 0, uuid: '', leaf: '', digest: '', bundle: '', cert: new Uint8Array() };
   const attested = { index: 0, bundle: '' };
+  const v2 = { index: 0, digest: '' };
   let sign: (file: string, bundle: string) => number;
 
   before(async () => {
@@ -123,6 +124,18 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     }));
     attested.bundle = join(dir, 'artifact.intoto.sigstore.json');
     attested.index = indexOf(keyless(['attest-blob', artifact, '--predicate', predicate, '--type', 'slsaprovenance1', '--bundle', attested.bundle, ...common]));
+
+    // The instance's own signing config: Rekor v2 (the default), two entries so that each proof has a hash.
+    const v2Common = ['--identity-token', token, '--signing-config', join(dir, 'signing_config.json'), '--trusted-root', join(dir, 'trusted_root.json'), '--yes'];
+    const v2Artifact = join(dir, 'artifact-v2.txt');
+    writeFileSync(v2Artifact, `v2 build of my-group/my-project at ${new Date().toISOString()}\n`);
+    v2.digest = createHash('sha256').update(readFileSync(v2Artifact)).digest('hex');
+    v2.index = indexOf(keyless(['sign-blob', v2Artifact, '--bundle', join(dir, 'artifact-v2.sigstore.json'), ...v2Common]));
+    const v2Other = join(dir, 'artifact-v2b.txt');
+    writeFileSync(v2Other, 'another v2 artifact\n');
+    const second = JSON.parse(readFileSync(join(dir, 'artifact-v2.sigstore.json'), 'utf8'));
+    assert.equal(second.verificationMaterial.tlogEntries[0].kindVersion.version, '0.0.2', 'the default signing config logs in Rekor v2');
+    indexOf(keyless(['sign-blob', v2Other, '--bundle', join(dir, 'artifact-v2b.sigstore.json'), ...v2Common]));
 
     explorer = await explorerFor(served.url);
     browser = await launchBrowser();
@@ -316,6 +329,52 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.deepEqual([result.inclusion, result.latest], ['failed', 'failed'], result.text);
     assert.match(result.text, /In the tree its proof names: NOT verified — the inclusion proof leads to root [0-9a-f]{64}, not to the stated root/);
     await shot(page, 'tampered-inclusion-proof');
+    await page.close();
+  });
+
+  it('?log=v2&logIndex=N (the link sign-blob prints for Rekor v2): the entry, its GitLab identity, the proof verified', async () => {
+    const page = await open(`?log=v2&logIndex=${v2.index}`);
+    await page.locator('article.entry[data-log="v2"]').waitFor();
+    assert.equal(await page.locator('#result-title').innerText(), `Entry ${v2.index}`);
+    const text = await page.locator('article.entry').innerText();
+    assert.match(text, /hashedrekord 0\.0\.2/);
+    assert.ok(text.includes(`sha256:${v2.digest}`), 'the artifact digest');
+    assert.match(text, /no log time — Rekor v2 entries are timed by the TSA/);
+    assert.ok(text.includes(identity), 'the SAN');
+    assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
+    assert.equal(await page.locator('#log').inputValue(), 'v2');
+    const result = await checks(page);
+    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    await shot(page, 'entry-hashedrekord-v2');
+    // The selector: the same index in the v1 log is another entry (or none); back to v2 by the form.
+    await page.locator('#log').selectOption('v1');
+    await searchFor(page, String(v2.index));
+    assert.equal((await params(page)).get('log'), null);
+    await page.locator('#log').selectOption('v2');
+    await searchFor(page, String(v2.index));
+    assert.equal((await params(page)).get('log'), 'v2');
+    await page.locator('article.entry[data-log="v2"]').waitFor();
+    await searchFor(page, `sha256:${v2.digest}`);
+    assert.equal(await page.locator('[data-state="bad-input"]').count(), 1, 'the v2 log is read by index only');
+    await page.close();
+    const missing = await open(`?log=v2&logIndex=99999`);
+    await missing.locator('[data-state="not-found"]').waitFor();
+    await missing.close();
+  });
+
+  it('a tampered Rekor v2 inclusion proof is NOT verified, with the reason', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/rekor-v2/api/v2/log/entries/*', async (route: Route) => {
+      const entry = (await (await route.fetch()).json()) as Json;
+      const h = Buffer.from(entry.inclusionProof.hashes[0] as string, 'base64');
+      h[0] = h[0]! ^ 1;
+      entry.inclusionProof.hashes[0] = h.toString('base64');
+      await route.fulfill({ json: entry });
+    });
+    await page.goto(`${explorer.url}/?log=v2&logIndex=${v2.index}`);
+    const result = await checks(page);
+    assert.deepEqual([result.inclusion, result.latest], ['failed', 'failed'], result.text);
+    assert.match(result.text, /In the tree its proof names: NOT verified — the inclusion proof leads to root [0-9a-f]{64}, not to the stated root/);
     await page.close();
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BrowserContext } from 'playwright-core';
 import { registerWeb } from '../../src/server/routes/web.js';
 import { ROOT } from './vectors.js';
@@ -56,7 +57,7 @@ export async function explorerFor(instanceUrl: string): Promise<{ url: string; c
   registerWeb(app, { dir: join(ROOT, 'web') });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.all('/api/*', async (request, reply) => {
+  const proxy = async (request: FastifyRequest, reply: FastifyReply) => {
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
     const answer = await fetch(new URL(request.url, instanceUrl), {
       method: request.method,
@@ -64,7 +65,9 @@ export async function explorerFor(instanceUrl: string): Promise<{ url: string; c
       ...(hasBody ? { body: request.body as Buffer } : {}),
     });
     return reply.code(answer.status).type(answer.headers.get('content-type') ?? 'application/json').send(Buffer.from(await answer.arrayBuffer()));
-  });
+  };
+  app.all('/api/*', proxy);
+  app.all('/rekor-v2/*', proxy);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
 }

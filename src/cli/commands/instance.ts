@@ -55,6 +55,8 @@ export interface SigningInstance {
   readonly trustedRoot: TrustedRoot;
   /** The explorer page for a log index, when the instance has one. */
   explorerLink(logIndex: number, logUrl: string): string;
+  /** The explorer page for a Rekor v2 log index: only a keyless instance serves one (public-good has none). */
+  explorerLinkV2(logIndex: number): string | undefined;
 }
 
 function readJsonFile(path: string, what: string): unknown {
@@ -91,6 +93,7 @@ export async function loadSigningInstance(parsed: Parsed, env: Env, fetchFn: Fet
       // A keyless instance serves its explorer at its root; a log of a signing config file at its own origin.
       return `${instance ?? new URL(logUrl).origin}/?logIndex=${logIndex}`;
     },
+    explorerLinkV2: (logIndex) => (instance === undefined ? undefined : `${instance.replace(/\/+$/, '')}/?log=v2&logIndex=${logIndex}`),
   };
 }
 
@@ -149,8 +152,10 @@ export function reportSignature(result: SignResult, instance: SigningInstance, i
   io.err(`Certificate issuer: ${result.certificate.issuer ?? '(none)'}`);
   io.err(`tlog entry created with index: ${result.tlogEntry.logIndex}`);
   if (result.tlogEntry.apiVersion === 2) {
-    // The explorer page reads the Rekor v1 API; a v2 entry is read from its log's C2SP tiles.
+    // A keyless instance's explorer shows v2 entries too (?log=v2); elsewhere a v2 entry is read from its C2SP tiles.
     io.err(`  in the Rekor v2 log ${result.tlogEntry.logUrl} (its checkpoint and C2SP tiles are under that URL)`);
+    const link = instance.explorerLinkV2(result.tlogEntry.logIndex);
+    if (link !== undefined) io.err(`  ${link}`);
   } else {
     io.err(`  ${instance.explorerLink(result.tlogEntry.logIndex, result.tlogEntry.logUrl)}`);
   }

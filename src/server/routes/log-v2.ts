@@ -1,9 +1,11 @@
-/** Rekor v2 (rekor-tiles) routes: the write API and the static C2SP tlog-tiles read side. */
+/** Rekor v2 (rekor-tiles) routes: the write API, keyless's entry-by-index read, and the static C2SP tlog-tiles read side. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RekorV2Api, StaticObject } from '../../log/rekor-v2.js';
 
 export function registerLogV2(app: FastifyInstance, api: RekorV2Api, prefix = ''): void {
   app.post(`${prefix}/api/v2/log/entries`, async (request, reply) => reply.code(201).send(await api.createEntry(request.body)));
+
+  app.get<{ Params: { logIndex: string } }>(`${prefix}/api/v2/log/entries/:logIndex`, async (request) => api.entryByIndex(request.params.logIndex));
 
   app.get(`${prefix}/checkpoint`, async (_request, reply) => sendStatic(reply, await api.checkpoint()));
 
