@@ -3,7 +3,8 @@
 // against its own root and the log's latest checkpoint (`/rekor-v2/checkpoint`). Decoded entries have the shape
 // entry.js's decodeEntry gives, with `log: 'v2'`, so that the view renders both.
 /* global btoa */
-import { ApiError, checkpointV2, entryV2ByIndex } from './api.js';
+import { checkpointV2, entryV2ByIndex } from './api.js';
+import { check } from './entry.js';
 import { ProofError, bytesEqual, leafHash, parseCheckpoint, rootFromInclusionProof } from './merkle.js';
 import { base64Bytes, hex } from './der.js';
 import { parseCertificate } from './x509.js';
@@ -120,15 +121,4 @@ export async function verifyEntryV2(decoded) {
     return { text: `the entry is also in the latest checkpoint's tree (size ${cp.size}, root ${hex(cp.rootHash)})` };
   });
   return { inclusion, latest };
-}
-
-async function check(fn) {
-  try {
-    const value = await fn();
-    return { ok: true, reason: value.text, value };
-  } catch (err) {
-    if (err instanceof ProofError) return { ok: false, reason: err.message };
-    if (err instanceof ApiError) return { ok: false, reason: `could not fetch what is needed: ${err.message}` };
-    return { ok: false, reason: `malformed answer: ${err instanceof Error ? err.message : err}` };
-  }
 }

@@ -116,7 +116,8 @@ export async function verifyEntry(decoded) {
   return { inclusion, latest };
 }
 
-async function check(fn) {
+/** Runs one proof check and reports it as {ok, reason}: what failed, or why it could not be checked. */
+export async function check(fn) {
   try {
     const value = await fn();
     return { ok: true, reason: value.text, value };
