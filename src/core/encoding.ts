@@ -7,13 +7,16 @@ import { Buffer } from 'node:buffer';
 import { KeylessError } from './errors.js';
 
 /**
- * Decodes standard or URL-safe base64, padded or not, as protobuf's JSON mapping allows.
+ * Decodes standard or URL-safe base64, padded or not, as protobuf's JSON mapping allows, ignoring CR and LF.
  * Node's decoder silently skips characters outside the alphabet and stops at a misplaced '=', so the result is
  * checked against the length the text must decode to: any such character makes it come out short. (A regular
  * expression over the text did the same job at several times the cost on the verifier's hot path.)
  */
-export function base64Decode(text: string, what = 'base64 value'): Uint8Array {
-  if (typeof text !== 'string') throw new KeylessError('ERR_ENCODING', `${what} is not a string`);
+export function base64Decode(input: string, what = 'base64 value'): Uint8Array {
+  if (typeof input !== 'string') throw new KeylessError('ERR_ENCODING', `${what} is not a string`);
+  // Line breaks are allowed and ignored, as Go's and Node's decoders do: the `base64` tool wraps at 76 columns
+  // (RFC 2045), and bundles assembled in shell scripts carry them. Nothing else outside the alphabet is.
+  const text = input.indexOf('\n') >= 0 || input.indexOf('\r') >= 0 ? input.replace(/\r?\n|\r/g, '') : input;
   const length = text.length;
   const padding = length > 0 && text.charCodeAt(length - 1) === 61 ? (length > 1 && text.charCodeAt(length - 2) === 61 ? 2 : 1) : 0;
   const body = length - padding;

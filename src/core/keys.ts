@@ -3,9 +3,10 @@
  * algorithms Sigstore uses are accepted (ECDSA P-256/384/521, Ed25519, RSA ≥ 2048 bits with PKCS#1 v1.5).
  * ECDSA signatures are ASN.1 DER (as in X.509, CMS, SCTs, Rekor and DSSE), never raw r||s.
  */
-import { createPublicKey, hash as nodeHash, verify as nodeVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, hash as nodeHash, verify as nodeVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { KeylessError } from './errors.js';
 import { Asn1Reader, TAG, decodeBitString, decodeInteger, decodeNull, decodeOid, parseDer, type Asn1 } from './asn1.js';
+import { encodeBitString, encodeNull, encodeOid, encodeSequence } from './asn1-encode.js';
 import { base64UrlEncode, pemDecode, toBuffer } from './encoding.js';
 import { OID } from './oids.js';
 
@@ -92,6 +93,14 @@ export function publicKeyFromSpki(spki: Uint8Array): PublicKey {
   return { keyObject, type, spki: Uint8Array.from(spki), bits };
 }
 
+/**
+ * A key from a PKCS#1 RSAPublicKey (RFC 8017 A.1.1), as trusted roots list some old RSA log keys
+ * (`PKCS1_RSA_PKCS1V5`): wrapped in the SubjectPublicKeyInfo that says the same thing, then read as one.
+ */
+export function publicKeyFromPkcs1Rsa(der: Uint8Array): PublicKey {
+  return publicKeyFromSpki(encodeSequence(encodeSequence(encodeOid(OID.rsaEncryption), encodeNull()), encodeBitString(der)));
+}
+
 /** The magnitude octets of a positive INTEGER (without the sign octet). */
 function positive(node: Asn1): Uint8Array {
   if (decodeInteger(node) <= 0n) throw unsupported('RSA key with a non-positive integer');
@@ -116,14 +125,20 @@ export function defaultHash(type: KeyType): HashAlgorithm {
 }
 
 /**
- * Checks `signature` over `data`. ECDSA: DER signature, `hash` defaulting by curve; RSA: PKCS#1 v1.5, default
- * SHA-256; Ed25519: pure (`hash` ignored). False for any signature that does not verify, malformed ones included.
+ * Checks `signature` over `data`. ECDSA: DER signature, `hash` defaulting by curve; RSA: PKCS#1 v1.5 (or PSS with
+ * a salt as long as the hash, when `rsaPadding` says so), default SHA-256; Ed25519: pure (`hash` ignored). False
+ * for any signature that does not verify, malformed ones included.
  */
-export function verifySignature(key: PublicKey, data: Uint8Array, signature: Uint8Array, hash?: HashAlgorithm): boolean {
+export function verifySignature(key: PublicKey, data: Uint8Array, signature: Uint8Array, hash?: HashAlgorithm, rsaPadding: 'pkcs1v15' | 'pss' = 'pkcs1v15'): boolean {
   try {
     if (key.type === 'ed25519') return nodeVerify(null, data, key.keyObject, signature);
     const alg = hash ?? defaultHash(key.type);
-    if (key.type === 'rsa') return nodeVerify(alg, data, key.keyObject, signature);
+    if (key.type === 'rsa') {
+      if (rsaPadding === 'pss') {
+        return nodeVerify(alg, data, { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+      }
+      return nodeVerify(alg, data, key.keyObject, signature);
+    }
     return nodeVerify(alg, data, { key: key.keyObject, dsaEncoding: 'der' }, signature);
   } catch {
     return false;

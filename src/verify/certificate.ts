@@ -1,12 +1,13 @@
 /**
  * Check 1: the leaf certificate chains to a certificate authority of the trusted root that was valid when the
- * signature was made. The chain is built from the trusted root only; certificates a bundle carries besides the leaf
- * are never trusted, and a bundle that carries a root certificate is refused (protobuf-specs: "the root
- * certificate MUST NOT be included").
+ * signature was made. The path is built from the trusted root only: the certificates a bundle carries after the
+ * leaf are untrusted hints (the Sigstore bundle spec anchors verification in the trusted root alone), so they are
+ * ignored, a root certificate among them included. Many 2022–2023 v0.1 bundles (npm provenance among them) carry the whole chain,
+ * root and all, and sigstore-go, sigstore-js and sigstore-python accept them; a self-signed certificate that comes
+ * only from the bundle never anchors anything, because nothing from the bundle is ever looked at here.
  */
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
-import { publicKeyFromSpki } from '../core/keys.js';
 import { OID } from '../core/oids.js';
 import { verifyCertificateSignature, type Certificate } from '../core/x509.js';
 import { withinWindow, type CertificateAuthority, type TrustMaterial } from './trust-material.js';
@@ -15,15 +16,6 @@ export interface ChainResult {
   readonly authority: CertificateAuthority;
   /** The certificate that signed the leaf (needed for the SCT's issuer key hash). */
   readonly issuer: Certificate;
-}
-
-function isSelfSigned(cert: Certificate): boolean {
-  if (!bytesEqual(cert.issuer, cert.subject)) return false;
-  try {
-    return verifyCertificateSignature(cert, publicKeyFromSpki(cert.spki));
-  } catch {
-    return false;
-  }
 }
 
 function validAt(cert: Certificate, at: number): boolean {
@@ -41,17 +33,7 @@ function checkLeafProfile(leaf: Certificate): void {
   }
 }
 
-export function verifyCertificateChain(
-  leaf: Certificate,
-  bundleChain: readonly Certificate[],
-  trust: TrustMaterial,
-  signingTimes: readonly number[],
-): ChainResult {
-  // A chain that carries a root certificate is refused: trust comes from the trusted root alone.
-  const root = bundleChain.find(isSelfSigned);
-  if (root !== undefined) {
-    throw new KeylessError('ERR_CERT_CHAIN', `the bundle carries a root certificate (${root.subjectText()}); roots come only from the trusted root`);
-  }
+export function verifyCertificateChain(leaf: Certificate, trust: TrustMaterial, signingTimes: readonly number[]): ChainResult {
   checkLeafProfile(leaf);
   const reasons: string[] = [];
   for (const authority of trust.certificateAuthorities) {
@@ -70,11 +52,16 @@ export function verifyCertificateChain(
     }
     return { authority, issuer };
   }
+  for (const unusable of trust.unusable) {
+    if (unusable.kind === 'certificate authority' && unusable.subject !== undefined && bytesEqual(unusable.subject, leaf.issuer)) {
+      reasons.push(`${unusable.name}: the trusted root lists this CA but keyless cannot use it: ${unusable.reason}`);
+    }
+  }
   throw new KeylessError(
     'ERR_CERT_CHAIN',
     reasons.length > 0
       ? `the signing certificate does not chain to a trusted CA valid at signing time: ${reasons.join('; ')}`
       : `the signing certificate's issuer (${leaf.issuerText()}) is not a certificate authority of the trusted root`,
-    { issuer: leaf.issuerText(), reasons, signingTimes: signingTimes.map((t) => new Date(t).toISOString()) },
+    { issuer: leaf.issuerText(), reasons, notInTrustedRoot: reasons.length === 0, signingTimes: signingTimes.map((t) => new Date(t).toISOString()) },
   );
 }

@@ -9,7 +9,7 @@ import { sha256 } from '../core/keys.js';
 import { OID } from '../core/oids.js';
 import { parseSctList, sctSignedData, verifySctSignature } from '../core/sct.js';
 import { precertificateTbs, type Certificate } from '../core/x509.js';
-import { withinWindow, type TrustMaterial } from './trust-material.js';
+import { unusableLog, withinWindow, type TrustMaterial } from './trust-material.js';
 
 export interface VerifiedSct {
   readonly logId: string;
@@ -19,6 +19,8 @@ export interface VerifiedSct {
 
 export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Certificate, trust: TrustMaterial, threshold: number): VerifiedSct[] {
   const extension = leaf.extensions.find((e) => e.oid === OID.ctSctList);
+  // With no SCT required there is nothing to check: a certificate from a CA without CT (GitHub's) has no list.
+  if (extension === undefined && threshold === 0) return [];
   if (extension === undefined) {
     throw new KeylessError('ERR_SCT', 'the signing certificate has no embedded SCT, so it was not logged to certificate transparency');
   }
@@ -31,7 +33,8 @@ export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Cer
     const logId = hexEncode(sct.logId);
     const logs = trust.ctlogs.get(logId) ?? [];
     if (logs.length === 0) {
-      reasons.push(`SCT from unknown CT log ${logId}`);
+      const unusable = unusableLog(trust, 'ctlog', logId);
+      reasons.push(unusable !== undefined ? `SCT from ${unusable.name}, which keyless cannot use: ${unusable.reason}` : `SCT from unknown CT log ${logId}`);
       continue;
     }
     const data = sctSignedData(sct, issuerKeyHash, tbs);

@@ -8,7 +8,7 @@
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual, hexEncode, utf8Decode } from '../core/encoding.js';
 import { pae } from '../core/dsse.js';
-import { verifySignature, type PublicKey } from '../core/keys.js';
+import { digest, verifySignature, type PublicKey } from '../core/keys.js';
 import { verifyPrehashed } from '../core/prehash.js';
 import type { DsseContent, MessageSignatureContent } from '../bundle/index.js';
 import { artifactDigest, PROTO_HASH_NAMES, type Artifact, type HashName } from './artifact.js';
@@ -81,8 +81,17 @@ export function verifyDsseSignature(content: DsseContent, key: PublicKey, artifa
     throw new KeylessError('ERR_SIGNATURE', 'the DSSE envelope\'s signature does not verify with the signing key');
   }
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    // Not an in-toto statement, so it names no artifact: the payload itself is what was signed, and an artifact
+    // given to check against must be exactly that payload.
     if (artifact !== undefined) {
-      throw new KeylessError('ERR_SUBJECT', `the envelope's payload type is ${envelope.payloadType}, not an in-toto statement, so it names no artifact`);
+      const algorithm = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
+      const payloadDigest = digest(algorithm, envelope.payload);
+      if (!bytesEqual(payloadDigest, artifactDigest(artifact, algorithm) ?? new Uint8Array(0))) {
+        throw new KeylessError('ERR_SUBJECT', `the envelope's payload (type ${envelope.payloadType}) is not an in-toto statement and is not this artifact`, {
+          payloadType: envelope.payloadType,
+          payload: `${algorithm}:${hexEncode(payloadDigest)}`,
+        });
+      }
     }
     return undefined;
   }

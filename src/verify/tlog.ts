@@ -8,15 +8,17 @@ import { KeylessError } from '../core/errors.js';
 import { base64Encode, bytesEqual, hexEncode, utf8Encode } from '../core/encoding.js';
 import { canonicalize } from '../core/canonical-json.js';
 import { parseCheckpoint } from '../core/checkpoint.js';
-import { verifySignature } from '../core/keys.js';
 import { leafHash, verifyInclusion } from '../core/merkle.js';
 import { noteKeyHints, parseSignedNote, verifySignedNote } from '../core/note.js';
 import type { TransparencyLogEntry } from '../bundle/index.js';
 import { checkTlogBody, type SignedContent } from './tlog-body.js';
-import { withinWindow, type LogAuthority, type TrustMaterial } from './trust-material.js';
+import { unusableLog, verifyLogSignature, withinWindow, type LogAuthority, type TrustMaterial } from './trust-material.js';
 
 export interface VerifiedTlogEntry {
+  /** The entry's index as the bundle gives it (Rekor v1: the global index across the log's shards). */
   readonly logIndex: number;
+  /** The index the inclusion proof verified, in the tree of the checkpoint (Rekor v1: the current shard's). */
+  readonly treeIndex?: number;
   readonly baseUrl: string;
   /** Epoch ms; present only when a verified SET vouches for it (Rekor v1). */
   readonly integratedTime?: number;
@@ -36,7 +38,7 @@ function verifyInclusionProof(entry: TransparencyLogEntry, log: LogAuthority): {
     note,
     note.signatures
       .filter((s) => bytesEqual(s.keyHint, log.logId.subarray(0, 4)) || noteKeyHints(s.name, log.key).some((h) => bytesEqual(h, s.keyHint)))
-      .map((s) => ({ name: s.name, keyHint: s.keyHint, verify: (msg: Uint8Array, sig: Uint8Array) => verifySignature(log.key, msg, sig) })),
+      .map((s) => ({ name: s.name, keyHint: s.keyHint, verify: (msg: Uint8Array, sig: Uint8Array) => verifyLogSignature(log, msg, sig) })),
   );
   const checkpoint = parseCheckpoint(note.text);
   if (checkpoint.size !== proof.treeSize || !bytesEqual(checkpoint.rootHash, proof.rootHash)) {
@@ -57,7 +59,7 @@ function verifySet(entry: TransparencyLogEntry, set: Uint8Array, log: LogAuthori
     logID: hexEncode(entry.logId),
     logIndex: entry.logIndex,
   });
-  if (!verifySignature(log.key, utf8Encode(payload), set)) {
+  if (!verifyLogSignature(log, utf8Encode(payload), set)) {
     throw new KeylessError('ERR_TLOG_SET', `the signed entry timestamp of log entry ${entry.logIndex} does not verify with ${log.baseUrl}'s key`, {
       logIndex: entry.logIndex,
       log: log.baseUrl,
@@ -69,6 +71,10 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, content: SignedCont
   const logIdHex = hexEncode(entry.logId);
   const candidates = trust.tlogs.get(logIdHex);
   if (candidates === undefined || candidates.length === 0) {
+    const unusable = unusableLog(trust, 'tlog', logIdHex);
+    if (unusable !== undefined) {
+      throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from ${unusable.name}, which the trusted root lists but keyless cannot use: ${unusable.reason}`, { logId: logIdHex, reason: unusable.reason });
+    }
     throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from a transparency log the trusted root does not list (log ID ${logIdHex})`, { logId: logIdHex });
   }
   checkTlogBody(entry.kind, entry.kindVersion, entry.canonicalizedBody, content);
@@ -91,12 +97,21 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, content: SignedCont
   if (entry.inclusionPromise !== undefined) {
     verifySet(entry, entry.inclusionPromise, log);
   } else if (entry.inclusionProof !== undefined && entry.inclusionProof.logIndex !== entry.logIndex) {
-    // Without a SET nothing signs the entry's own log index, so it must be the one the proof verified
-    // (Rekor v1 shards number entries globally, but v1 entries always carry a SET).
-    throw new KeylessError('ERR_TLOG_INCLUSION', `log entry says index ${entry.logIndex} but its inclusion proof is for index ${entry.inclusionProof.logIndex}`);
+    // Without a SET nothing signs the entry's own log index; the proof's index is the one verified. Rekor v1 is
+    // sharded: the bundle's logIndex is global, the proof's is in the current shard's tree, so on a v1 entry
+    // (which has an integrated time) the global index is information and can only be at least the shard's.
+    // A Rekor v2 log is not sharded: there the two must be equal.
+    const v1 = entry.integratedTime > 0;
+    if (!v1 || entry.logIndex < entry.inclusionProof.logIndex) {
+      throw new KeylessError('ERR_TLOG_INCLUSION', `log entry says index ${entry.logIndex} but its inclusion proof is for index ${entry.inclusionProof.logIndex}`, {
+        logIndex: entry.logIndex,
+        proofLogIndex: entry.inclusionProof.logIndex,
+      });
+    }
   }
   return {
     logIndex: entry.logIndex,
+    ...(entry.inclusionProof !== undefined ? { treeIndex: entry.inclusionProof.logIndex } : {}),
     baseUrl: log.baseUrl,
     ...(entry.inclusionPromise !== undefined && integratedMs !== undefined ? { integratedTime: integratedMs } : {}),
     ...(checkpoint !== undefined ? { checkpoint } : {}),

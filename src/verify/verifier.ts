@@ -190,7 +190,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           });
         }
         // 1 and 2: chain to a trusted CA at the signing times, and certificate transparency.
-        const chain = verifyCertificateChain(leaf, certs.chain, trust, times.map((t) => t.time));
+        const chain = verifyCertificateChain(leaf, trust, times.map((t) => t.time));
         scts = verifySignedCertificateTimestamps(leaf, chain.issuer, trust, ctlogThreshold);
         signer = { ...signerIdentity(leaf), certificate: leaf, certificateAuthority: chain.authority.uri };
       }

@@ -11,6 +11,18 @@ test('base64 accepts standard and URL-safe alphabets, padded or not', () => {
   assert.equal(base64Encode(base64Decode('aGVsbG8=')), 'aGVsbG8=');
 });
 
+test('base64 ignores CR and LF, as the base64 tool writes them (76 columns), and nothing else', () => {
+  const long = Buffer.from('x'.repeat(100));
+  const wrapped = long.toString('base64').replace(/.{76}/g, '$&\n');
+  assert.ok(wrapped.includes('\n'));
+  assert.deepEqual(Buffer.from(base64Decode(wrapped)), long);
+  assert.deepEqual(Buffer.from(base64Decode(wrapped.replace(/\n/g, '\r\n'))), long);
+  assert.deepEqual([...base64Decode('+/\r\n8=')], [0xfb, 0xff]);
+  assert.throws(() => base64Decode('+/ 8='), code('ERR_ENCODING'));
+  assert.throws(() => base64Decode('+/\t8='), code('ERR_ENCODING'));
+  assert.throws(() => base64Decode('aGVs\nbG8\n=='), code('ERR_ENCODING'));
+});
+
 test('base64 refuses characters outside the alphabet and impossible lengths', () => {
   assert.throws(() => base64Decode('aGVs*G8='), code('ERR_ENCODING'));
   assert.throws(() => base64Decode('a'), code('ERR_ENCODING'));

@@ -55,11 +55,21 @@ describe('1. certificate chain', () => {
     root.certificateAuthorities[0].validFor = { start: '2020-01-01T00:00:00Z', end: '2021-01-01T00:00:00Z' };
     assert.throws(() => verifyJson(v.bundle, root, v.artifact), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
-  test('a chain in the bundle that carries the root certificate', () => {
+  test('a chain in the bundle that carries the root certificate verifies: certificates after the leaf are hints', () => {
     const w = vector('v02-message');
     const bundle = clone(w.bundle);
-    bundle.verificationMaterial.x509CertificateChain.certificates.push({ rawBytes: w.trustedRoot.certificateAuthorities[0].certChain.certificates.at(-1).rawBytes });
-    assert.throws(() => verifyJson(bundle, w.trustedRoot, w.artifact), coded('ERR_CERT_CHAIN', /root certificate/));
+    for (const c of w.trustedRoot.certificateAuthorities[0].certChain.certificates) bundle.verificationMaterial.x509CertificateChain.certificates.push(c);
+    assert.equal(verifyJson(bundle, w.trustedRoot, w.artifact).signer?.certificateAuthority, w.trustedRoot.certificateAuthorities[0].uri);
+  });
+  test('a self-signed root carried in the bundle, and not in the trusted root, never makes its leaf trusted', () => {
+    // The bundle carries its CA's whole chain (intermediate and self-signed root); the trusted root lists another
+    // CA only. Were anything from the bundle taken as an anchor, this would verify.
+    const w = vector('v02-message');
+    const bundle = clone(w.bundle);
+    for (const c of w.trustedRoot.certificateAuthorities[0].certChain.certificates) bundle.verificationMaterial.x509CertificateChain.certificates.push(c);
+    const root = clone(w.trustedRoot);
+    root.certificateAuthorities = vector('p384-message').trustedRoot.certificateAuthorities;
+    assert.throws(() => verifyJson(bundle, root, w.artifact), coded('ERR_CERT_CHAIN'));
   });
   test('an empty chain', () => {
     const w = vector('v02-message');
