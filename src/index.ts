@@ -10,6 +10,8 @@ export { createVerifier, signerIdentity } from './verify/verifier.js';
 export type { Verifier, VerifierOptions, VerificationPolicy, VerificationResult, IdentityPolicy } from './verify/verifier.js';
 export type { CertificateIdentity, StringMatcher, SignerIdentity } from './verify/identity.js';
 export { gitlabIdentity } from './verify/gitlab.js';
+export { domainThresholds } from './verify/trust-domain.js';
+export type { DomainThresholds } from './verify/trust-domain.js';
 export type { Artifact } from './verify/artifact.js';
 export { parseDigestArtifact } from './verify/artifact.js';
 export { publicKeyFromPem, publicKeyFromSpki } from './core/keys.js';

@@ -62,5 +62,5 @@ export function readArtifact(pathOrDigest: string): Artifact {
   if (existsSync(pathOrDigest)) return { kind: 'bytes', data: readFileOrFail(pathOrDigest, 'artifact') };
   const digest = parseDigestArtifact(pathOrDigest);
   if (digest !== undefined) return digest;
-  throw new KeylessError('ERR_USAGE', `artifact ${pathOrDigest} is neither a file nor a digest like sha256:<64 hex digits>`);
+  throw new KeylessError('ERR_USAGE', `artifact ${pathOrDigest} is neither a file nor a digest like sha256:<64 hex digits> (or sha384:, sha512:)`);
 }

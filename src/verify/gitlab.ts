@@ -1,7 +1,8 @@
 /**
  * The identity GitLab CI signs with, built from what a user knows about their pipeline.
- * Fulcio makes the SAN of a GitLab token `https://{ci_config_ref_uri}`, and GitLab writes ci_config_ref_uri as
- * `{server host}/{project path}//{config path}@{ref}`: note the double slash between project and path.
+ * Fulcio makes the SAN of a GitLab token `https://{ci_config_ref_uri}` whatever the server's scheme, and GitLab
+ * writes ci_config_ref_uri as `{server host}/{project path}//{config path}@{ref}`: note the double slash between
+ * project and path. The issuer is the server's URL as it is (a local instance's is `http://127.0.0.1:3000`).
  */
 import { KeylessError } from '../core/errors.js';
 import type { CertificateIdentity } from './identity.js';
@@ -32,7 +33,7 @@ export function gitlabIdentity(options: GitLabIdentityOptions): CertificateIdent
   const configPath = (options.configPath ?? '.gitlab-ci.yml').replace(/^\/+/, '');
   const ref = options.ref.startsWith('refs/') ? options.ref : `refs/heads/${options.ref}`;
   return {
-    subjectAlternativeName: { kind: 'exact', value: `${url.protocol}//${url.host}/${project}//${configPath}@${ref}` },
+    subjectAlternativeName: { kind: 'exact', value: `https://${url.host}/${project}//${configPath}@${ref}` },
     issuer: { kind: 'exact', value: `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}` },
   };
 }

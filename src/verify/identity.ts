@@ -72,14 +72,15 @@ export function checkIdentity(signer: SignerIdentity, expected: readonly Certifi
   for (const identity of expected) {
     if (identityMatches(signer, identity)) return identity;
   }
-  const got = `got subjects [${signer.subjectAlternativeNames.join(', ')}] with issuer ${signer.issuer ?? '(none)'}`;
-  const hints = expected.flatMap((e) => nearMissHints(signer, e));
+  const got = `found subjects [${signer.subjectAlternativeNames.join(', ')}] with issuer ${signer.issuer ?? '(none)'}`;
+  const want = expected.map((e) => `subject ${describe(e.subjectAlternativeName)} with issuer ${describe(e.issuer)}`).join(', or ');
+  const hints = [...new Set(expected.flatMap((e) => nearMissHints(signer, e)))];
   const extensionMisses = expected.flatMap((e) =>
     Object.entries(e.extensions ?? {})
       .filter(([key, value]) => (/^\d+(\.\d+)+$/.test(key) ? signer.extensionsByOid[key] : signer.extensions[key]) !== value)
       .map(([key, value]) => `extension ${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify(signer.extensions[key] ?? signer.extensionsByOid[key] ?? null)}`),
   );
-  const message = [`none of the expected identities matched what was in the certificate, ${got}`, ...extensionMisses, ...hints].join('\n');
+  const message = [`none of the expected identities matched the certificate: expected ${want}; ${got}`, ...extensionMisses, ...hints].join('\n');
   throw new KeylessError('ERR_IDENTITY', message, {
     expected: expected.map((e) => ({ subjectAlternativeName: describe(e.subjectAlternativeName), issuer: describe(e.issuer), extensions: e.extensions ?? {} })),
     subjectAlternativeNames: signer.subjectAlternativeNames,
@@ -91,12 +92,22 @@ export function checkIdentity(signer: SignerIdentity, expected: readonly Certifi
 /** Human hints for the mistakes people make with GitLab and URL identities. */
 export function nearMissHints(signer: SignerIdentity, expected: CertificateIdentity): string[] {
   const hints: string[] = [];
-  if (expected.issuer.kind === 'exact' && signer.issuer !== undefined && expected.issuer.value !== signer.issuer) {
-    if (stripSlash(expected.issuer.value) === stripSlash(signer.issuer)) {
+  const sanMatches = signer.subjectAlternativeNames.some((san) => matches(expected.subjectAlternativeName, san));
+  if (!matches(expected.issuer, signer.issuer) && signer.issuer !== undefined) {
+    if (expected.issuer.kind === 'exact' && stripSlash(expected.issuer.value) === stripSlash(signer.issuer)) {
       hints.push(`hint: the issuer differs only by a trailing slash: the certificate says ${signer.issuer}`);
+    } else if (expected.issuer.kind === 'exact' && otherScheme(expected.issuer.value) === signer.issuer) {
+      hints.push(`hint: the issuer differs only in http/https: the certificate says ${signer.issuer}`);
+    } else if (sanMatches) {
+      hints.push(`hint: the identity matches; the issuer is what differs: the certificate says ${signer.issuer}`);
     }
+    if (expected.issuer.kind === 'regexp') hints.push(...partialRegexpHint(expected.issuer.pattern, signer.issuer, 'issuer'));
   }
-  if (expected.subjectAlternativeName.kind !== 'exact') return hints;
+  if (sanMatches) return hints;
+  if (expected.subjectAlternativeName.kind === 'regexp') {
+    for (const san of signer.subjectAlternativeNames) hints.push(...partialRegexpHint(expected.subjectAlternativeName.pattern, san, 'identity'));
+    return hints;
+  }
   const want = expected.subjectAlternativeName.value;
   for (const san of signer.subjectAlternativeNames) {
     if (san === want) continue;
@@ -108,13 +119,40 @@ export function nearMissHints(signer: SignerIdentity, expected: CertificateIdent
       );
     } else if (stripSlash(san) === stripSlash(want)) {
       hints.push(`hint: the identity differs only by a trailing slash: the certificate says ${san}`);
+    } else if (otherScheme(want) === san) {
+      hints.push(`hint: the identity differs only in http/https: the certificate says ${san} (Fulcio writes GitLab and GitHub identities with https://)`);
     } else if (refKind(san) !== refKind(want) && swapRefKind(want) === san) {
       hints.push(`hint: the artifact was signed from ${refKind(san) === 'tags' ? 'a tag' : 'a branch'}, not ${refKind(want) === 'tags' ? 'a tag' : 'a branch'}: ${san}`);
+    } else if (withoutRef(san) !== undefined && withoutRef(san) === withoutRef(want)) {
+      hints.push(`hint: the same pipeline signed from another ref: the certificate says ${san.slice(san.lastIndexOf('@') + 1)}, you expected ${want.slice(want.lastIndexOf('@') + 1)}`);
     } else if (san.toLowerCase() === want.toLowerCase()) {
       hints.push(`hint: the identity differs only in letter case: the certificate says ${san}`);
     }
   }
   return hints;
+}
+
+/** A regular expression that matches part of the value but not all of it (keyless anchors patterns, cosign does not). */
+function partialRegexpHint(pattern: string, value: string, what: string): string[] {
+  let partial: boolean;
+  try {
+    partial = new RegExp(pattern, 'u').test(value) && !wholeStringRegExp(pattern).test(value);
+  } catch {
+    return [];
+  }
+  return partial ? [`hint: the ${what} regexp matches part of ${value} but must match all of it (keyless anchors regexps at both ends): add .* where the rest may vary`] : [];
+}
+
+function otherScheme(s: string): string | undefined {
+  if (s.startsWith('https://')) return `http://${s.slice(8)}`;
+  if (s.startsWith('http://')) return `https://${s.slice(7)}`;
+  return undefined;
+}
+
+/** A CI identity without its `@ref` (GitLab `…@refs/heads/main`, GitHub `…@refs/tags/v1`). */
+function withoutRef(s: string): string | undefined {
+  const at = s.lastIndexOf('@refs/');
+  return at > 0 ? s.slice(0, at) : undefined;
 }
 
 function stripSlash(s: string): string {

@@ -29,11 +29,13 @@ export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Cer
   const issuerKeyHash = sha256(issuer.spki);
   const verified: VerifiedSct[] = [];
   const reasons: string[] = [];
+  let unknownLogs = 0;
   for (const sct of scts) {
     const logId = hexEncode(sct.logId);
     const logs = trust.ctlogs.get(logId) ?? [];
     if (logs.length === 0) {
       const unusable = unusableLog(trust, 'ctlog', logId);
+      if (unusable === undefined) unknownLogs++;
       reasons.push(unusable !== undefined ? `SCT from ${unusable.name}, which keyless cannot use: ${unusable.reason}` : `SCT from unknown CT log ${logId}`);
       continue;
     }
@@ -46,7 +48,10 @@ export function verifySignedCertificateTimestamps(leaf: Certificate, issuer: Cer
     verified.push({ logId, baseUrl: log.baseUrl, timestamp: sct.timestamp });
   }
   if (verified.length < threshold) {
-    throw new KeylessError('ERR_SCT', `${verified.length} of ${scts.length} embedded SCTs verified, ${threshold} required${reasons.length ? `: ${reasons.join('; ')}` : ''}`, { reasons });
+    throw new KeylessError('ERR_SCT', `${verified.length} of ${scts.length} embedded SCTs verified, ${threshold} required${reasons.length ? `: ${reasons.join('; ')}` : ''}`, {
+      reasons,
+      notInTrustedRoot: scts.length > 0 && unknownLogs === scts.length,
+    });
   }
   return verified;
 }

@@ -80,6 +80,6 @@ export function verifyRfc3161Timestamp(der: Uint8Array, signature: Uint8Array, t
   throw new KeylessError(
     'ERR_TIMESTAMP',
     reasons.length > 0 ? `the RFC 3161 timestamp does not verify: ${reasons.join('; ')}` : 'the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root',
-    { reasons, genTime: new Date(token.genTime).toISOString() },
+    { reasons, notInTrustedRoot: reasons.length === 0, genTime: new Date(token.genTime).toISOString() },
   );
 }

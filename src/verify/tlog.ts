@@ -75,7 +75,7 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, content: SignedCont
     if (unusable !== undefined) {
       throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from ${unusable.name}, which the trusted root lists but keyless cannot use: ${unusable.reason}`, { logId: logIdHex, reason: unusable.reason });
     }
-    throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from a transparency log the trusted root does not list (log ID ${logIdHex})`, { logId: logIdHex });
+    throw new KeylessError('ERR_TLOG_UNKNOWN', `log entry ${entry.logIndex} is from a transparency log the trusted root does not list (log ID ${logIdHex})`, { logId: logIdHex, notInTrustedRoot: true });
   }
   checkTlogBody(entry.kind, entry.kindVersion, entry.canonicalizedBody, content);
 

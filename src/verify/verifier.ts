@@ -21,7 +21,7 @@ import { verifyDsseSignature, verifyMessageSignature, type InTotoStatement } fro
 import { verifyRfc3161Timestamp } from './timestamp.js';
 import type { SignedContent } from './tlog-body.js';
 import { verifyTlogEntry, type VerifiedTlogEntry } from './tlog.js';
-import { prepareTrustMaterial, type TrustMaterial } from './trust-material.js';
+import { prepareTrustMaterial, type TrustMaterial, type UnusableEntry } from './trust-material.js';
 
 export interface VerifierOptions {
   readonly trustedRoot: TrustedRoot;
@@ -63,6 +63,9 @@ export interface VerificationResult {
 
 export interface Verifier {
   verify(bundle: Bundle, policy: VerificationPolicy): VerificationResult;
+  /** Entries of the trusted root set aside because keyless cannot use them (each fails only bundles that need it). */
+  readonly unusable: readonly UnusableEntry[];
+  readonly thresholds: { readonly tlog: number; readonly ctlog: number; readonly timestamp: number };
 }
 
 function utf8DecodeLenient(bytes: Uint8Array): string | undefined {
@@ -138,6 +141,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const timestampThreshold = requireThreshold('timestampThreshold', options.timestampThreshold);
 
   return {
+    unusable: trust.unusable,
+    thresholds: { tlog: tlogThreshold, ctlog: ctlogThreshold, timestamp: timestampThreshold },
     verify(bundle: Bundle, policy: VerificationPolicy): VerificationResult {
       const certs = leafCertificate(bundle);
       let key: PublicKey;

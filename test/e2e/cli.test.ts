@@ -46,7 +46,7 @@ describe('verify-blob', () => {
     const r = keyless('verify-blob', v('v1-message/artifact'), '--bundle', v('v1-message/bundle.json'), '--trusted-root', v('v1-message/trusted_root.json'),
       '--certificate-identity', GITLAB_SAN.replace('//.gitlab', '/.gitlab'), '--certificate-oidc-issuer', 'https://gitlab.com');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /none of the expected identities matched what was in the certificate, got subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/);
+    assert.match(r.stderr, /none of the expected identities matched the certificate: expected .*; found subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/);
     assert.match(r.stderr, /hint: GitLab identities have a double slash/);
     assert.match(r.stderr, /\[ERR_IDENTITY\]\n$/);
   });

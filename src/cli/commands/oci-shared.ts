@@ -8,11 +8,10 @@ import { hexDecode } from '../../core/encoding.js';
 import { parseBundle } from '../../bundle/index.js';
 import { createRegistryClient, credentialsFor, formatReference, parseReference, type ImageReference, type RegistryClient } from '../../oci/index.js';
 import { buildSimpleSigningPayload, COSIGN_SIGN_PREDICATE_TYPE, parseSimpleSigningPayload, type Candidate } from '../../oci/cosign/index.js';
-import { parseTrustedRoot } from '../../trust/index.js';
-import { createVerifier, type IdentityPolicy, type VerificationResult, type Verifier } from '../../verify/verifier.js';
+import type { IdentityPolicy, VerificationResult, Verifier } from '../../verify/verifier.js';
 import { flag, str, usageError, type Options, type Parsed } from '../args.js';
-import { loadTrustedRoot, type Output } from '../io.js';
-import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
+import type { Output } from '../io.js';
+import { createCliVerifier, trustSourceFromFlags, type CliVerifier } from '../trust-roots.js';
 import type { SigningInstance } from './instance.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -137,7 +136,7 @@ function dockerRepository(reference: string): string | undefined {
  * Verifies one image signature candidate: the bundle with every check (artifact = the signed payload), then what
  * the payload claims: this exact digest, and for a Simple Signing payload the repository it names.
  */
-export function verifySignatureCandidate(c: Candidate, image: ResolvedImage, verifier: Verifier, identity: IdentityPolicy): Verified {
+export function verifySignatureCandidate(c: Candidate, image: ResolvedImage, verifier: Pick<Verifier, 'verify'>, identity: IdentityPolicy): Verified {
   if (c.problem !== undefined) throw c.problem;
   const json = c.bundle as Record<string, unknown>;
   const bundle = parseBundle(json);
@@ -251,16 +250,11 @@ export function legacySigningInstance(instance: SigningInstance): SigningInstanc
   return { ...instance, signingConfig: { ...instance.signingConfig, rekorTlogUrls: v1 } };
 }
 
-/** The verifier from --trusted-root, --instance (or KEYLESS_INSTANCE), or the built-in public-good root. */
-export async function verifierFromFlags(parsed: Parsed, env: Env): Promise<Verifier> {
-  const rootPath = str(parsed, 'trusted-root');
-  const instance = rootPath === undefined ? instanceUrl(parsed, env) : undefined;
-  const trustedRoot = instance === undefined ? loadTrustedRoot(rootPath) : parseTrustedRoot(await fetchInstanceTrustedRoot(instance));
-  return createVerifier({
-    trustedRoot,
-    ...(flag(parsed, 'insecure-ignore-sct') ? { ctlogThreshold: 0 } : {}),
-    ...(flag(parsed, 'insecure-ignore-tlog') ? { tlogThreshold: 0 } : {}),
-  });
+/** The verifier from --trusted-root (one root, or several as JSON lines), --instance (or KEYLESS_INSTANCE), or the built-in public-good root. */
+export async function verifierFromFlags(parsed: Parsed, env: Env, io?: Output): Promise<CliVerifier> {
+  const verifier = createCliVerifier(await trustSourceFromFlags(parsed, env), parsed);
+  if (io !== undefined) for (const note of verifier.notes) io.err(`note: ${note}`);
+  return verifier;
 }
 
 export function outputFormat(parsed: Parsed, usage: string): 'text' | 'json' {

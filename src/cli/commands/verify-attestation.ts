@@ -29,7 +29,7 @@ Exit status: 0 at least one attestation verified, 1 none did (each reason is lis
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function verifyAttestation(c: Candidate, image: ResolvedImage, verifier: Verifier, identity: IdentityPolicy, predicateType: string): Verified {
+function verifyAttestation(c: Candidate, image: ResolvedImage, verifier: Pick<Verifier, 'verify'>, identity: IdentityPolicy, predicateType: string): Verified {
   if (c.problem !== undefined) throw c.problem;
   const json = c.bundle as Record<string, unknown>;
   const bundle = parseBundle(json);
@@ -50,7 +50,7 @@ export async function verifyAttestationCommand(argv: string[], io: Output, env: 
   const output = outputFormat(parsed, USAGE);
   const predicateType = predicateTypeUri(str(parsed, 'type') ?? 'custom');
   const identity = identityPolicyFromFlags(parsed, USAGE);
-  const verifier = await verifierFromFlags(parsed, env);
+  const verifier = await verifierFromFlags(parsed, env, io);
   const target = await resolveImage(image, parsed, env, io, { warnOnTag: false });
   const candidates = await discover(target.client, target.ref.repository, target.digest, 'attestations');
   const { ok, failed } = partition(candidates, (c) => verifyAttestation(c, target, verifier, identity, predicateType));

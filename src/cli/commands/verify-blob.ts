@@ -1,14 +1,15 @@
 /** `keyless verify-blob FILE --bundle B <identity flags>`: cosign's verify-blob, offline, with our trust defaults. */
-import { flag, parse, str, usageError } from '../args.js';
+import { parse, str, usageError } from '../args.js';
 import { IDENTITY_OPTIONS, IDENTITY_USAGE, identityPolicyFromFlags } from '../identity-flags.js';
-import { loadTrustedRoot, readArtifact, readBundle, type Output } from '../io.js';
-import { createVerifier, type VerificationResult } from '../../verify/verifier.js';
-import { parseTrustedRoot } from '../../trust/index.js';
-import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
+import { readArtifact, readBundle, type Output } from '../io.js';
+import type { VerificationResult } from '../../verify/verifier.js';
+import { createCliVerifier, trustSourceFromFlags } from '../trust-roots.js';
 
 export const USAGE = `Usage: keyless verify-blob FILE|sha256:<hex> --bundle BUNDLE <identity> [--trusted-root trusted_root.json] [--output json]
+  (a digest may also be sha384:<hex> or sha512:<hex>)
 ${IDENTITY_USAGE}
-  --trusted-root FILE   trust this root instead of the built-in public-good Sigstore root
+  --trusted-root FILE   trust this root instead of the built-in public-good Sigstore root; several roots as JSON
+                        lines (gh attestation trusted-root) verify each bundle against the root of its CA
   --instance URL        trust the root a keyless instance serves at URL/trusted_root.json (or KEYLESS_INSTANCE;
                         fetched over the network, so use https or pin the file with --trusted-root)
   --insecure-ignore-sct   do not require certificate transparency (SCT) proof
@@ -22,7 +23,7 @@ export function verificationSummary(result: VerificationResult): Record<string, 
       ? { identity: result.signer.subjectAlternativeNames, issuer: result.signer.issuer, extensions: result.signer.extensions, certificateAuthority: result.signer.certificateAuthority }
       : {}),
     times: result.times.map((t) => ({ source: t.source, time: new Date(t.time).toISOString(), by: t.by })),
-    tlogEntries: result.tlogEntries.map((e) => ({ logIndex: e.logIndex, log: e.baseUrl, ...(e.integratedTime !== undefined ? { integratedTime: new Date(e.integratedTime).toISOString() } : {}) })),
+    tlogEntries: result.tlogEntries.map((e) => ({ logIndex: e.logIndex, ...(e.treeIndex !== undefined && e.treeIndex !== e.logIndex ? { treeIndex: e.treeIndex } : {}), log: e.baseUrl, ...(e.integratedTime !== undefined ? { integratedTime: new Date(e.integratedTime).toISOString() } : {}) })),
     ...(result.statement !== undefined ? { predicateType: result.statement.predicateType, subjects: result.statement.subject } : {}),
   };
 }
@@ -44,16 +45,10 @@ export async function verifyBlob(argv: string[], io: Output): Promise<number> {
   const output = str(parsed, 'output') ?? 'text';
   if (output !== 'text' && output !== 'json') throw usageError('--output is text or json', USAGE);
   const identity = identityPolicyFromFlags(parsed, USAGE);
-  const rootPath = str(parsed, 'trusted-root');
-  const instance = rootPath === undefined ? instanceUrl(parsed, process.env) : undefined;
-  const trustedRoot = instance === undefined ? loadTrustedRoot(rootPath) : parseTrustedRoot(await fetchInstanceTrustedRoot(instance));
-  const verifier = createVerifier({
-    trustedRoot,
-    ...(flag(parsed, 'insecure-ignore-sct') ? { ctlogThreshold: 0 } : {}),
-    ...(flag(parsed, 'insecure-ignore-tlog') ? { tlogThreshold: 0 } : {}),
-  });
+  const verifier = createCliVerifier(await trustSourceFromFlags(parsed, process.env), parsed);
+  if (output === 'text') for (const note of verifier.notes) io.err(`note: ${note}`);
   const result = verifier.verify(readBundle(bundlePath), { artifact: readArtifact(file), identity });
-  if (output === 'json') io.out(JSON.stringify(verificationSummary(result), null, 2));
+  if (output === 'json') io.out(JSON.stringify({ ...verificationSummary(result), ...(verifier.notes.length > 0 ? { notes: verifier.notes } : {}) }, null, 2));
   io.err('Verified OK');
   return 0;
 }

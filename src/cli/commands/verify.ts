@@ -53,7 +53,7 @@ export async function verifyCommand(argv: string[], io: Output, env: Env = proce
   const image = positionalImage(parsed, USAGE);
   const output = outputFormat(parsed, USAGE);
   const identity = identityPolicyFromFlags(parsed, USAGE);
-  const verifier = await verifierFromFlags(parsed, env);
+  const verifier = await verifierFromFlags(parsed, env, io);
   const target = await resolveImage(image, parsed, env, io, { warnOnTag: false });
   const candidates = await discover(target.client, target.ref.repository, target.digest, 'signatures');
   const { ok, failed } = partition(candidates, (c) => verifySignatureCandidate(c, target, verifier, identity));

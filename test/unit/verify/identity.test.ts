@@ -29,7 +29,7 @@ test('a regexp must match the whole SAN', () => {
 test('a wrong issuer fails with cosign\'s wording and both values', () => {
   assert.throws(
     () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://token.actions.githubusercontent.com') }]),
-    identityError(/got subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/),
+    identityError(/found subjects \[https:\/\/gitlab\.com\/my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main\] with issuer https:\/\/gitlab\.com/),
   );
 });
 
@@ -69,4 +69,40 @@ test('GitLab flags build the documented identity', () => {
   assert.deepEqual(selfManaged.subjectAlternativeName, exact('https://gitlab.example.com/a/b/c//ci/release.yml@refs/heads/v1.0.0'));
   assert.deepEqual(selfManaged.issuer, exact('https://gitlab.example.com'));
   assert.throws(() => gitlabIdentity({ project: 'just-a-name', ref: 'main' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE');
+});
+
+test('every identity error shows what was expected next to what was found', () => {
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact('https://gitlab.com/other/project//.gitlab-ci.yml@refs/heads/main'), issuer: exact('https://gitlab.com') }]),
+    identityError(/expected subject https:\/\/gitlab\.com\/other\/project\/\/\.gitlab-ci\.yml@refs\/heads\/main with issuer https:\/\/gitlab\.com; found subjects \[https:\/\/gitlab\.com\/my-group/),
+  );
+});
+
+test('more near misses: http/https, the issuer being what differs, another ref, a regexp matching part of the SAN', () => {
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN.replace('https://', 'http://')), issuer: exact('https://gitlab.com') }]),
+    identityError(/hint: the identity differs only in http\/https: the certificate says https:\/\/gitlab\.com/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('http://gitlab.com') }]),
+    identityError(/hint: the issuer differs only in http\/https/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.example.com') }]),
+    identityError(/hint: the identity matches; the issuer is what differs: the certificate says https:\/\/gitlab\.com/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: exact(SAN.replace('refs/heads/main', 'refs/heads/release')), issuer: exact('https://gitlab.com') }]),
+    identityError(/hint: the same pipeline signed from another ref: the certificate says refs\/heads\/main, you expected refs\/heads\/release/),
+  );
+  assert.throws(
+    () => checkIdentity(signer, [{ subjectAlternativeName: { kind: 'regexp', pattern: 'https://gitlab\\.com/my-group/' }, issuer: exact('https://gitlab.com') }]),
+    identityError(/hint: the identity regexp matches part of .* but must match all of it/),
+  );
+});
+
+test('--gitlab-server builds the SAN as Fulcio does (always https://) and takes the issuer as given', () => {
+  const local = gitlabIdentity({ project: 'my-group/my-project', ref: 'main', server: 'http://127.0.0.1:3000' });
+  assert.deepEqual(local.subjectAlternativeName, exact('https://127.0.0.1:3000/my-group/my-project//.gitlab-ci.yml@refs/heads/main'));
+  assert.deepEqual(local.issuer, exact('http://127.0.0.1:3000'));
 });
