@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Buffer } from 'node:buffer';
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { verifyPrehashed } from '../../../src/core/prehash.js';
 import { publicKeyFromSpki } from '../../../src/core/keys.js';
@@ -246,3 +246,37 @@ for (const file of RSA_FILES) {
     assert.ok(counts.valid >= 5 && counts.invalid >= 200, describeCounts(counts));
   });
 }
+
+// Found by the cross-check above, not by Wycheproof (none of its valid signatures starts with a zero octet): OpenSSL's
+// raw RSA public decryption, which verifyPrehashed used alone, also takes an input shorter than the modulus, so a
+// signature whose first octet is zero verified with or without that octet. RFC 8017 §8.2.2 step 1, node:crypto's
+// verify and Go's crypto/rsa (which Rekor uses) all refuse a signature that is not exactly k octets.
+test('RSA from a digest: a signature must be exactly as long as the modulus (leading zero octets are not optional)', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // One signature in 256 starts with a zero octet; PKCS#1 v1.5 signing is deterministic, so look for a message.
+  let found: { message: Buffer; signature: Buffer } | undefined;
+  for (let i = 0; i < 10_000 && found === undefined; i++) {
+    const message = Buffer.from(`message ${i}`);
+    const signature = sign('sha256', message, privateKey);
+    if (signature[0] === 0) found = { message, signature };
+  }
+  assert.ok(found !== undefined, 'no signature with a leading zero octet in 10000 tries');
+  const { message, signature } = found;
+  const digest = createHash('sha256').update(message).digest();
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  const group: RsaGroup = {
+    publicKey: { modulus: Buffer.from(publicKey.export({ format: 'jwk' }).n ?? '', 'base64url').toString('hex'), publicExponent: '010001' },
+    publicKeyDer: spki.toString('hex'),
+    sha: 'SHA-256',
+    tests: [],
+  };
+  for (const [what, sig, expected] of [
+    ['as signed', signature, true],
+    ['leading zero dropped', signature.subarray(1), false],
+    ['a zero octet prepended', Buffer.concat([Buffer.from([0]), signature]), false],
+  ] as const) {
+    assert.equal(rfc8017Verdict(group, 'sha256', digest, sig), expected, `RFC 8017, ${what}`);
+    assert.equal(nodeVerdict('sha256', message, publicKey, sig), expected, `node:crypto, ${what}`);
+    assert.equal(verifyPrehashed(publicKey, 'sha256', digest, sig), expected, `verifyPrehashed, ${what}`);
+  }
+});
