@@ -162,6 +162,11 @@ const DIGEST_INFO_PREFIX: Record<string, string> = {
 function verifyRsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8Array, hash: string): boolean {
   const prefix = DIGEST_INFO_PREFIX[hash];
   if (prefix === undefined) return false;
+  // RFC 8017 §8.2.2 step 1: the signature is exactly k octets. OpenSSL's raw public decryption also takes a shorter
+  // input (leading zero octets left out), which would let one signature verify in two encodings; node:crypto's
+  // verify and Go's crypto/rsa (Rekor) refuse it.
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits === undefined || signature.length !== Math.ceil(bits / 8)) return false;
   try {
     const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, signature);
     return recovered.equals(Buffer.concat([Buffer.from(prefix, 'hex'), digest]));
