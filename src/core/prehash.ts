@@ -32,6 +32,15 @@ const CURVES: Record<string, Curve> = {
     bytes: 48,
     openssl: 'secp384r1',
   },
+  'P-521': {
+    p: (1n << 521n) - 1n,
+    a: (1n << 521n) - 4n,
+    n: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    gx: 0x00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66n,
+    gy: 0x011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650n,
+    bytes: 66,
+    openssl: 'secp521r1',
+  },
 };
 
 type Point = { x: bigint; y: bigint } | null;
@@ -98,9 +107,18 @@ function toBigInt(bytes: Uint8Array): bigint {
 
 /** Reads the DER ECDSA-Sig-Value SEQUENCE { r INTEGER, s INTEGER }; undefined when malformed. */
 function readEcdsaSignature(sig: Uint8Array): { r: bigint; s: bigint } | undefined {
-  if (sig.length < 8 || sig[0] !== 0x30 || sig[1] !== sig.length - 2 || sig[1] > 0x7f) return undefined;
+  // The SEQUENCE's length is short-form up to 127 octets, and long-form 0x81 NN (NN ≥ 128, as DER requires) for the
+  // longer signatures of P-521 (up to 139 octets).
+  if (sig.length < 8 || sig[0] !== 0x30) return undefined;
+  let at: number;
+  if ((sig[1] ?? 0) < 0x80) {
+    if (sig[1] !== sig.length - 2) return undefined;
+    at = 2;
+  } else {
+    if (sig[1] !== 0x81 || (sig[2] ?? 0) < 0x80 || sig[2] !== sig.length - 3) return undefined;
+    at = 3;
+  }
   const ints: bigint[] = [];
-  let at = 2;
   for (let i = 0; i < 2; i++) {
     if (sig[at] !== 0x02) return undefined;
     const len = sig[at + 1] ?? 0;
@@ -118,7 +136,7 @@ function readEcdsaSignature(sig: Uint8Array): { r: bigint; s: bigint } | undefin
 /** The public point: from the SPKI's uncompressed point when the caller has it (no export), else from a JWK export. */
 function publicPoint(key: KeyObject, spki: Uint8Array | undefined): { c: Curve; x: bigint; y: bigint } | undefined {
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const c = curve === 'prime256v1' ? CURVES['P-256'] : curve === 'secp384r1' ? CURVES['P-384'] : undefined;
+  const c = curve === 'prime256v1' ? CURVES['P-256'] : curve === 'secp384r1' ? CURVES['P-384'] : curve === 'secp521r1' ? CURVES['P-521'] : undefined;
   if (c === undefined) return undefined;
   const pointLength = 1 + 2 * c.bytes;
   if (spki !== undefined && spki.length > pointLength && spki[spki.length - pointLength] === 0x04) {
@@ -176,7 +194,7 @@ function verifyRsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8
 }
 
 /**
- * Verifies `signature` over a message of which only `digest` (made with `hash`) is known. ECDSA (P-256, P-384)
+ * Verifies `signature` over a message of which only `digest` (made with `hash`) is known. ECDSA (P-256, P-384, P-521)
  * and RSA PKCS#1 v1.5 only: Ed25519 signs the whole message, so it cannot be checked from a digest.
  * `spki`, when given, MUST be the DER SubjectPublicKeyInfo `key` was imported from (it saves an export).
  */

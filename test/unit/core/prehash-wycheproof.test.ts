@@ -71,12 +71,8 @@ function describeCounts(counts: Record<Result, number>): string {
 
 const NOBLE = { secp256r1: p256, secp384r1: p384, secp521r1: p521 } as const;
 
-/**
- * Curves verifyPrehashed implements. It returns false for any other curve (its doc comment says P-256 and P-384,
- * and the log's verifier refuses P-521 digests up front), so on P-521 we pin that: every case false. The P-521
- * vectors are still checked against both references, ready for the day P-521 is added here (then add it to this set).
- */
-const PREHASH_CURVES: ReadonlySet<string> = new Set(['secp256r1', 'secp384r1']);
+/** Curves verifyPrehashed implements (it returns false for any other). */
+const PREHASH_CURVES: ReadonlySet<string> = new Set(['secp256r1', 'secp384r1', 'secp521r1']);
 
 /**
  * @noble/curves on the digest: `prehash: false` because we hand it the digest, `format: 'der'` as in X.509 and
