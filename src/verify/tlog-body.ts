@@ -180,5 +180,14 @@ export function checkTlogBody(kind: string, kindVersion: string, canonicalizedBo
   if (check === undefined) {
     throw new KeylessError('ERR_BUNDLE_UNSUPPORTED', `transparency log entries of kind ${kind} ${kindVersion} are not supported`, { kind, kindVersion });
   }
-  check(obj(body.spec, 'spec'), content);
+  try {
+    check(obj(body.spec, 'spec'), content);
+  } catch (cause) {
+    // A body whose fields do not decode (not UTF-8, not PEM, not DER) does not match the bundle: that is a failed
+    // check (exit 1), not unusable input.
+    if (cause instanceof KeylessError && cause.code !== 'ERR_TLOG_BODY' && cause.code !== 'ERR_BUNDLE_UNSUPPORTED') {
+      fail(`a field of the ${kind} ${kindVersion} body cannot be decoded: ${cause.message}`, { cause: cause.code });
+    }
+    throw cause;
+  }
 }

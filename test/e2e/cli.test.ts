@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { productionTrustedRootJson } from '../../src/trust/production-root.js';
 import { ROOT, vector } from '../helpers/vectors.js';
 
 const BIN = join(ROOT, 'bin', 'keyless.js');
@@ -138,6 +139,61 @@ describe('verify-bundle (sigstore-conformance CLI protocol)', () => {
     const r = keyless('verify-bundle', '--bundle', v('publickey-message/bundle.json'), '--key', v('publickey-message/key.pub'),
       '--trusted-root', v('publickey-message/trusted_root.json'), v('publickey-message/artifact'));
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('trust roots, trust domains and what the messages say', () => {
+  test('a local bundle checked against the built-in root says which root was used and what to pass', () => {
+    const r = keyless('verify-blob', v('tsa-message/artifact'), '--bundle', v('tsa-message/bundle.json'),
+      '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 1);
+    assertCodedError(r, 'ERR_TIMESTAMP');
+    assert.match(r.stderr, /checked against the built-in public-good Sigstore trusted root; .*--trusted-root trusted_root\.json or --instance URL/);
+  });
+  test('a root with no log (GitHub\'s trust domain) takes an RFC 3161 timestamp instead, and says so; JSON lines of roots work', () => {
+    const w = vector('v2-message');
+    const root = { ...w.trustedRoot, tlogs: [], ctlogs: [] };
+    const bundle = structuredClone(w.bundle);
+    bundle.verificationMaterial.tlogEntries = [];
+    const rootFile = join(tmp, 'github-like-root.json');
+    const bundleFile = join(tmp, 'github-like.sigstore.json');
+    writeFileSync(rootFile, JSON.stringify(root));
+    writeFileSync(bundleFile, JSON.stringify(bundle));
+    const r = keyless('verify-blob', v('v2-message/artifact'), '--bundle', bundleFile, '--trusted-root', rootFile,
+      '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: .*lists no transparency log \(as GitHub's trust domain\)/);
+    const jsonl = join(tmp, 'roots.jsonl');
+    writeFileSync(jsonl, `${JSON.stringify(productionTrustedRootJson)}\n${JSON.stringify(root)}\n`);
+    const both = keyless('verify-blob', v('v2-message/artifact'), '--bundle', bundleFile, '--trusted-root', jsonl,
+      '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com', '--output', 'json');
+    assert.equal(both.code, 0, both.stderr);
+    assert.ok(JSON.parse(both.stdout).notes.length > 0);
+  });
+  test('an npm package is verified by its sha512 digest, as npm provenance names it', () => {
+    const p = vector('public/npm-provenance-intoto');
+    const r = keyless('verify-blob', p.expected.digest, '--bundle', join(p.dir, 'bundle.json'),
+      '--certificate-identity', p.expected.identity, '--certificate-oidc-issuer', p.expected.issuer);
+    assert.equal(r.code, 0, r.stderr);
+    const wrong = keyless('verify-blob', `sha512:${'0'.repeat(128)}`, '--bundle', join(p.dir, 'bundle.json'),
+      '--certificate-identity', p.expected.identity, '--certificate-oidc-issuer', p.expected.issuer);
+    assert.equal(wrong.code, 1);
+    assertCodedError(wrong, 'ERR_SUBJECT');
+  });
+  test('a DSSE payload that is not UTF-8: inspect shows what it can and marks it; verification is a failed check (exit 1)', () => {
+    const b = JSON.parse(readFileSync(v('v1-dsse/bundle.json'), 'utf8'));
+    const payload = Buffer.from(b.dsseEnvelope.payload, 'base64');
+    const at = payload.indexOf('"name":"') + 8;
+    b.dsseEnvelope.payload = Buffer.concat([payload.subarray(0, at), Buffer.from([0xff, 0xfe]), payload.subarray(at)]).toString('base64');
+    const file = join(tmp, 'not-utf8.json');
+    writeFileSync(file, JSON.stringify(b));
+    const shown = keyless('inspect', file);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /payload is not valid UTF-8/);
+    assert.match(shown.stdout, /subject \uFFFD\uFFFDartifact sha256:/);
+    const r = keyless('verify-blob', v('v1-dsse/artifact'), '--bundle', file, '--trusted-root', v('v1-dsse/trusted_root.json'), '--certificate-identity', GITLAB_SAN, '--certificate-oidc-issuer', 'https://gitlab.com');
+    assert.equal(r.code, 1, r.stderr);
+    assertCodedError(r, 'ERR_TLOG_BODY');
   });
 });
 

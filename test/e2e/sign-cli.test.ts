@@ -71,6 +71,9 @@ describe('keyless sign-blob, attest-blob and sign-bundle against keyless serve',
     // The same, trusting the root the instance serves (--instance), as a job in the signing pipeline would.
     const viaInstance = keyless(['verify-blob', file, '--bundle', bundle, '--instance', served.url, '--certificate-identity', identity, '--certificate-oidc-issuer', served.url]);
     assert.equal(viaInstance.status, 0, viaInstance.stderr);
+    // The --gitlab-* flags build the local instance's identity as Fulcio does (https:// SAN, issuer as given).
+    const viaGitlabFlags = keyless(['verify-blob', file, '--bundle', bundle, '--trusted-root', root(), '--gitlab-project', 'my-group/my-project', '--gitlab-ref', 'main', '--gitlab-server', served.url]);
+    assert.equal(viaGitlabFlags.status, 0, viaGitlabFlags.stderr);
   };
   const verifySigstoreJs = (bundle: string, data?: Buffer) => {
     const trust = toTrustMaterial(TrustedRoot.fromJSON(served.trustedRoot()));

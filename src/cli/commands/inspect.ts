@@ -19,8 +19,17 @@ export function describeBundle(bundle: Bundle): Record<string, unknown> {
   let certificate: Record<string, unknown> | undefined;
   if (certDer !== undefined) {
     const cert = parseCertificate(certDer);
-    const signer = signerIdentity(cert);
+    let signer: ReturnType<typeof signerIdentity>;
+    let note: string | undefined;
+    try {
+      signer = signerIdentity(cert);
+    } catch (err) {
+      // An extension that does not decode: show the rest, and say what could not be read.
+      signer = { subjectAlternativeNames: cert.subjectAltNames.map((n) => n.value), issuer: undefined, extensions: {}, extensionsByOid: {} };
+      note = `Fulcio extensions not shown: ${(err as Error).message}`;
+    }
     certificate = {
+      ...(note !== undefined ? { note } : {}),
       subjectAlternativeNames: signer.subjectAlternativeNames,
       issuer: signer.issuer,
       extensions: Object.fromEntries(FULCIO_EXTENSIONS.filter((e) => signer.extensions[e.name] !== undefined).map((e) => [e.name, signer.extensions[e.name]])),
@@ -34,11 +43,20 @@ export function describeBundle(bundle: Bundle): Record<string, unknown> {
   if (bundle.content.kind === 'dsseEnvelope') {
     const env = bundle.content.envelope;
     statement = { payloadType: env.payloadType };
+    // Show what can be shown: a payload that is not UTF-8 is decoded with U+FFFD in place of the bad bytes, and
+    // marked, rather than ending the output.
+    let textPayload: string;
     try {
-      const parsed = JSON.parse(utf8Decode(env.payload)) as { _type?: unknown; predicateType?: unknown; subject?: unknown };
+      textPayload = utf8Decode(env.payload);
+    } catch {
+      textPayload = Buffer.from(env.payload).toString('utf8');
+      statement = { ...statement, note: 'payload is not valid UTF-8 (bad bytes shown as \uFFFD)' };
+    }
+    try {
+      const parsed = JSON.parse(textPayload) as { _type?: unknown; predicateType?: unknown; subject?: unknown };
       statement = { ...statement, type: parsed._type, predicateType: parsed.predicateType, subjects: parsed.subject };
     } catch {
-      statement = { ...statement, note: 'payload is not JSON' };
+      statement = { ...statement, note: [statement['note'], 'payload is not JSON'].filter(Boolean).join('; ') };
     }
   }
   return {
@@ -71,6 +89,7 @@ function text(desc: Record<string, unknown>): string {
   if (cert !== undefined) {
     lines.push(`Identity: ${(cert.subjectAlternativeNames as string[]).join(', ')}`, `Issuer: ${String(cert.issuer)}`);
     lines.push(`Certificate: issued by ${String(cert.certificateIssuer)}, valid ${String(cert.notBefore)} to ${String(cert.notAfter)}`);
+    if (cert.note !== undefined) lines.push(`  (${String(cert.note)})`);
     const ext = cert.extensions as Record<string, string>;
     for (const e of FULCIO_EXTENSIONS) if (ext[e.name] !== undefined) lines.push(`  ${e.label} (${e.oid}): ${ext[e.name]}`);
   }
@@ -82,7 +101,14 @@ function text(desc: Record<string, unknown>): string {
   const st = desc.statement as Record<string, unknown> | undefined;
   if (st !== undefined) {
     lines.push(`Statement: ${String(st.payloadType)}${st.predicateType ? `, predicate ${String(st.predicateType)}` : ''}`);
-    if (Array.isArray(st.subjects)) for (const s of st.subjects as { name?: string; digest?: Record<string, string> }[]) lines.push(`  subject ${s.name ?? ''} ${Object.entries(s.digest ?? {}).map(([k, v]) => `${k}:${v}`).join(' ')}`);
+    if (st.note !== undefined) lines.push(`  (${String(st.note)})`);
+    if (Array.isArray(st.subjects)) {
+      for (const s of st.subjects as unknown[]) {
+        const subject = typeof s === 'object' && s !== null ? (s as { name?: unknown; digest?: unknown }) : {};
+        const digest = typeof subject.digest === 'object' && subject.digest !== null ? Object.entries(subject.digest).map(([k, v]) => `${k}:${String(v)}`).join(' ') : '(no digest)';
+        lines.push(`  subject ${typeof subject.name === 'string' ? subject.name : '(no name)'} ${digest}`);
+      }
+    }
   }
   return lines.join('\n');
 }
