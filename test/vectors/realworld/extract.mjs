@@ -71,9 +71,13 @@ for (const root of Object.values(ROOTS)) {
       if (line === undefined) throw new Error(`no line with ${root.jsonlMatch} in ${root.path}`);
       return Buffer.from(`${line}\n`);
     }
-    if (root.member !== undefined) return Buffer.from(`${JSON.stringify(JSON.parse(raw.toString('utf8'))[root.member], null, 2)}\n`);
+    if (root.timestampAuthoritiesFrom !== undefined) {
+      const trustedRoot = JSON.parse(raw.toString('utf8'));
+      trustedRoot.timestampAuthorities = [JSON.parse(gitShow(root.source, root.timestampAuthoritiesFrom).toString('utf8'))];
+      return Buffer.from(`${JSON.stringify(trustedRoot, null, 2)}\n`);
+    }
     return raw;
-  }, root.source, root.path + (root.jsonlMatch !== undefined ? ` (the line naming ${root.jsonlMatch})` : root.member !== undefined ? ` (member "${root.member}")` : ''));
+  }, root.source, root.path + (root.jsonlMatch !== undefined ? ` (the line naming ${root.jsonlMatch})` : root.timestampAuthoritiesFrom !== undefined ? ` (timestampAuthorities replaced by ${root.timestampAuthoritiesFrom})` : ''));
 }
 const npmPackages = new Set();
 for (const c of CASES) {
