@@ -57,7 +57,7 @@ for (const c of CASES) {
   const artifactPath = out.artifact !== undefined && existsSync(join(HERE, out.artifact)) ? out.artifact : undefined;
   const entry = {
     id: c.id,
-    source: { repository: src.repository, path: c.bundle, commit: src.commit, ...(c.line !== undefined ? { line: c.line } : {}) },
+    source: { repository: src.repository, path: c.bundle, commit: c.commit ?? src.commit, ...(c.line !== undefined ? { line: c.line } : {}) },
     bundle: out.bundle,
     ...(artifactPath !== undefined ? { artifact: artifactPath } : {}),
     ...(artifactPath === undefined && digest !== undefined ? { digest } : {}),

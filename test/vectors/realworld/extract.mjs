@@ -27,10 +27,10 @@ if (MIRRORS === undefined || MIRRORS === '') {
 
 const MAX_ARTIFACT = 1024 * 1024;
 
-function gitShow(sourceName, path) {
+function gitShow(sourceName, path, commit) {
   const src = SOURCES[sourceName];
   const gitDir = join(MIRRORS, src.repository.replace('/', '+'), 'repo');
-  return execFileSync('git', ['--git-dir', gitDir, 'show', `${src.commit}:${path}`], { maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync('git', ['--git-dir', gitDir, 'show', `${commit ?? src.commit}:${path}`], { maxBuffer: 64 * 1024 * 1024 });
 }
 
 function jsonlLine(buf, index) {
@@ -82,18 +82,18 @@ for (const root of Object.values(ROOTS)) {
 const npmPackages = new Set();
 for (const c of CASES) {
   const out = layout(c);
-  const bundleBytes = () => (c.line !== undefined ? jsonlLine(gitShow(c.source, c.bundle), c.line) : gitShow(c.source, c.bundle));
-  want(out.bundle, bundleBytes, c.source, c.bundle + (c.line !== undefined ? ` (line ${c.line + 1})` : ''));
+  const bundleBytes = () => (c.line !== undefined ? jsonlLine(gitShow(c.source, c.bundle, c.commit), c.line) : gitShow(c.source, c.bundle, c.commit));
+  want(out.bundle, bundleBytes, c.source, c.bundle + (c.line !== undefined ? ` (line ${c.line + 1})` : '') + (c.commit !== undefined ? ` at commit ${c.commit}` : ''));
   if (typeof c.artifact === 'string') {
     want(out.artifact, () => {
-      const bytes = gitShow(c.source, c.artifact);
+      const bytes = gitShow(c.source, c.artifact, c.artifactAtPinnedCommit === true ? undefined : c.commit);
       if (bytes.length > MAX_ARTIFACT) throw new Error(`${c.artifact} is over 1 MB: record a digest instead`);
       return bytes;
-    }, c.source, c.artifact);
+    }, c.source, c.artifact + (c.commit !== undefined && c.artifactAtPinnedCommit !== true ? ` at commit ${c.commit}` : ''));
   } else if (c.artifact?.npm !== undefined) {
     npmPackages.add(c.artifact.npm);
   }
-  if (typeof c.key === 'string') want(out.key, () => gitShow(c.source, c.key), c.source, c.key);
+  if (typeof c.key === 'string') want(out.key, () => gitShow(c.source, c.key, c.commit), c.source, c.key);
   else if (c.key?.rekorBodyKey === true) want(out.key, () => rekorBodyKey(bundleBytes()), c.source, `${c.bundle} (public key of its intoto Rekor entry)`);
 }
 
