@@ -216,3 +216,31 @@ for (const entry of accepted) {
     }
   });
 }
+
+// ---- the same evidence twice is not two pieces of evidence ----
+
+test('a log entry repeated in the bundle does not count twice toward the log threshold', () => {
+  // sigstore-js 4.x: "Identical canonicalized bodies from the same log are rejected as duplicates".
+  const entry = manifest.entries.find((e) => e.id === 'py-v02-github-whl');
+  assert.ok(entry !== undefined);
+  const inputs = keylessInputs(entry);
+  const tlogs = inputs.bundle.verificationMaterial.tlogEntries;
+  tlogs.push(structuredClone(tlogs[0]));
+  const outcome = runKeyless({ verifierOptions: { tlogThreshold: 2 } }, inputs);
+  // Refusing the duplicate outright (ERR_BUNDLE_INVALID) or not counting it (ERR_TLOG_THRESHOLD) are both right.
+  assert.equal(outcome.verdict, 'reject', describe(outcome));
+  if (outcome.verdict === 'reject') assert.ok(['ERR_TLOG_THRESHOLD', 'ERR_BUNDLE_INVALID'].includes(outcome.code), describe(outcome));
+});
+
+test('an RFC 3161 timestamp repeated in the bundle does not count twice toward the timestamp threshold', () => {
+  // sigstore-python refuses duplicate timestamps; sigstore-go ignores a second one from the same authority.
+  const entry = manifest.entries.find((e) => e.id === 'rs-kubewarden-dsse-rfc3161');
+  assert.ok(entry !== undefined);
+  const inputs = keylessInputs(entry);
+  const tsas = inputs.bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+  tsas.push(structuredClone(tsas[0]));
+  // One SET-backed integrated time and one timestamp: 2 trusted times; the copy must not make it 3.
+  const outcome = runKeyless({ verifierOptions: { timestampThreshold: 3 } }, inputs);
+  assert.equal(outcome.verdict, 'reject', describe(outcome));
+  if (outcome.verdict === 'reject') assert.ok(['ERR_TIME', 'ERR_BUNDLE_INVALID'].includes(outcome.code), describe(outcome));
+});
