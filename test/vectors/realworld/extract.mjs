@@ -165,6 +165,16 @@ for (const [file, make] of [...wanted.entries()].sort(([a], [b]) => a.localeComp
     written++;
   }
 }
+// Files in the corpus that nothing produces (left over from an earlier layout) are differences too.
+const OWN = new Set(['cases.mjs', 'extract.mjs', 'build-manifest.mjs', 'manifest.json', 'README.md']);
+function listFiles(dir, prefix = '') {
+  return readdirSync(join(HERE, dir), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listFiles(join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`]));
+}
+for (const file of listFiles('.')) {
+  if (OWN.has(file) || wanted.has(file) || (noNpm && file.startsWith('npm/'))) continue;
+  console.error(`${check ? 'UNEXPECTED' : 'STALE (delete it)'} ${file}`);
+  differences++;
+}
 if (check) {
   console.log(differences === 0 ? `all ${wanted.size} corpus files match their sources` : `${differences} of ${wanted.size} corpus files differ`);
   process.exit(differences === 0 ? 0 : 1);
