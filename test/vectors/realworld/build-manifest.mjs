@@ -75,11 +75,12 @@ for (const c of CASES) {
   const sigstoreJs = { '3.x': lib.runSigstoreJs('3.x', entry), '4.x': lib.runSigstoreJs('4.x', entry) };
   const disagreements = [];
   if (c.disagreement !== undefined) disagreements.push(c.disagreement);
-  for (const [major, v] of Object.entries(sigstoreJs)) {
-    if (v.verdict !== 'n/a' && v.verdict !== c.expected) {
-      const note = c.jsNote?.[major] ?? c.jsNote?.all;
-      disagreements.push(`@sigstore/verify ${major} ${v.verdict === 'accept' ? 'accepts' : 'rejects'} it${note !== undefined ? `: ${note}` : ' (unexplained)'}`);
-    }
+  const off = Object.entries(sigstoreJs).filter(([, v]) => v.verdict !== 'n/a' && v.verdict !== c.expected);
+  if (off.length > 0) {
+    const majors = off.map(([major]) => major);
+    const note = off.length === 2 ? c.jsNote?.all : c.jsNote?.[majors[0]] ?? c.jsNote?.all;
+    const verb = off[0][1].verdict === 'accept' ? 'accept' : 'reject';
+    disagreements.push(`@sigstore/verify ${majors.join(' and ')} ${off.length === 2 ? verb : `${verb}s`} it${note !== undefined ? `: ${note}` : ' (unexplained)'}`);
   }
   const full = { ...entry, sigstoreJs, ...(disagreements.length > 0 ? { disagreement: disagreements.join('; ') } : {}) };
   entries.push(full);

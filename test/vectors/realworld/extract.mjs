@@ -90,6 +90,8 @@ for (const c of CASES) {
       if (bytes.length > MAX_ARTIFACT) throw new Error(`${c.artifact} is over 1 MB: record a digest instead`);
       return bytes;
     }, c.source, c.artifact + (c.commit !== undefined && c.artifactAtPinnedCommit !== true ? ` at commit ${c.commit}` : ''));
+  } else if (c.artifact?.text !== undefined) {
+    want(out.artifact, () => Buffer.from(c.artifact.text, 'utf8'), c.source, `the literal ${JSON.stringify(c.artifact.text)} in ${c.artifact.from}`);
   } else if (c.artifact?.npm !== undefined) {
     npmPackages.add(c.artifact.npm);
   }
