@@ -7,7 +7,7 @@
  * those times → 2 SCTs → 5 signature over the artifact → 6 identity policy.
  */
 import { KeylessError } from '../core/errors.js';
-import { bytesEqual, utf8Decode } from '../core/encoding.js';
+import { bytesEqual, hexEncode, utf8Decode } from '../core/encoding.js';
 import { sha256, publicKeyFromSpki, type PublicKey } from '../core/keys.js';
 import { FULCIO_EXTENSIONS_BY_OID } from '../core/oids.js';
 import { fulcioExtensions, parseCertificate, type Certificate } from '../core/x509.js';
@@ -128,6 +128,16 @@ function signedContent(bundle: Bundle, verifier: SignedContent['verifier'], arti
   };
 }
 
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 function requireThreshold(name: string, value: number | undefined): number {
   const n = value ?? 1;
   if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`${name} must be a non-negative integer`);
@@ -160,17 +170,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const verifierMaterial: SignedContent['verifier'] = certs !== undefined ? { kind: 'certificate', der: certs.leaf.der } : { kind: 'publicKey', der: key.spki };
       const content = signedContent(bundle, verifierMaterial, policy.artifact);
 
-      // 4a: RFC 3161 timestamps over the signature.
-      const times: VerifiedTime[] = bundle.verificationMaterial.rfc3161Timestamps.map((der) => {
+      // 4a: RFC 3161 timestamps over the signature. A timestamp repeated in the bundle is one piece of evidence:
+      // copies must not count twice toward the threshold.
+      const times: VerifiedTime[] = uniqueBy(bundle.verificationMaterial.rfc3161Timestamps, (der) => hexEncode(der)).map((der) => {
         const ts = verifyRfc3161Timestamp(der, content.signature, trust);
         return { source: 'timestamp-authority', time: ts.time, by: ts.authority };
       });
 
       // 3: every transparency log entry must verify; at least `tlogThreshold` of them.
       const tsaTimes = times.map((t) => t.time);
-      const tlogEntries = bundle.verificationMaterial.tlogEntries.map((entry) => verifyTlogEntry(entry, content, trust, tsaTimes));
+      // Copies of one entry (same log, same body) count once, as in sigstore-js.
+      const entries = uniqueBy(bundle.verificationMaterial.tlogEntries, (e) => `${hexEncode(e.logId)}:${hexEncode(sha256(e.canonicalizedBody))}`);
+      const tlogEntries = entries.map((entry) => verifyTlogEntry(entry, content, trust, tsaTimes));
       if (tlogEntries.length < tlogThreshold) {
-        throw new KeylessError('ERR_TLOG_THRESHOLD', `${tlogEntries.length} verified transparency log entries, ${tlogThreshold} required`);
+        throw new KeylessError('ERR_TLOG_THRESHOLD', `${tlogEntries.length} verified transparency log entries${entries.length < bundle.verificationMaterial.tlogEntries.length ? ' (copies of one entry count once)' : ''}, ${tlogThreshold} required`);
       }
       for (const entry of tlogEntries) {
         if (entry.integratedTime !== undefined) times.push({ source: 'transparency-log', time: entry.integratedTime, by: entry.baseUrl });
