@@ -11,12 +11,13 @@
  *   mutations below.
  */
 import { test } from 'node:test';
+import { createPublicKey } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import type { IdentityPolicy } from '../../../src/verify/verifier.js';
 import type { Artifact } from '../../../src/verify/artifact.js';
 import type { Json } from '../../helpers/vectors.js';
-import { describe, keylessInputs, loadManifest, runKeyless, runSigstoreJs, type Entry, type KeylessInputs } from './corpus.js';
+import { bundleJson, describe, keyPem, keylessInputs, loadManifest, runKeyless, runSigstoreJs, type Entry, type KeylessInputs } from './corpus.js';
 
 const manifest = loadManifest();
 
@@ -243,4 +244,15 @@ test('an RFC 3161 timestamp repeated in the bundle does not count twice toward t
   const outcome = runKeyless({ verifierOptions: { timestampThreshold: 3 } }, inputs);
   assert.equal(outcome.verdict, 'reject', describe(outcome));
   if (outcome.verdict === 'reject') assert.ok(['ERR_TIME', 'ERR_BUNDLE_INVALID'].includes(outcome.code), describe(outcome));
+});
+
+test('the npm publish attestations of 2023-04 and 2023-07 name one registry key and carry that same key', () => {
+  // The key is read from each bundle's own intoto Rekor entry (npm's keys endpoint was not reachable when the corpus
+  // was built); two attestations months apart agreeing on key and hint is the cross-check available offline.
+  const npmKeyed = manifest.entries.filter((e) => e.key !== undefined && e.categories.includes('npm'));
+  assert.ok(npmKeyed.length >= 2);
+  const spkis = new Set(npmKeyed.map((e) => createPublicKey(keyPem(e) ?? '').export({ type: 'spki', format: 'der' }).toString('base64')));
+  const hints = new Set(npmKeyed.map((e) => String(bundleJson(e).verificationMaterial.publicKey.hint)));
+  assert.equal(spkis.size, 1);
+  assert.deepEqual([...hints], ['SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA']);
 });
