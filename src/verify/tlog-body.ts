@@ -7,7 +7,7 @@
 import { KeylessError } from '../core/errors.js';
 import { base64Decode, bytesEqual, hexDecode, pemDecodeAll, utf8Decode } from '../core/encoding.js';
 import { pae } from '../core/dsse.js';
-import { sha256 } from '../core/keys.js';
+import { digest as hashWith } from '../core/keys.js';
 import { PROTO_HASH_NAMES as V2_HASHES } from './artifact.js';
 
 /** What the bundle claims was logged. */
@@ -111,8 +111,11 @@ function hashedrekordV002(spec: Json, content: SignedContent): void {
   const digest = b64(data.digest, 'spec.hashedRekordV002.data.digest');
   if (content.kind === 'dsseEnvelope' && content.dsse !== undefined) {
     // DSSE logged as a hashedrekord over the envelope: the digest is of the PAE the signature was made over.
+    // Rekor v2 spec §6.1.4 (architecture-docs#63, 2026): the digest is Hash(PAE(payloadType, payload)) with the
+    // signing algorithm's hash (SHA-256 for P-256, SHA-384 for P-384…), so it is computed with the one the entry names.
     if (content.dsse.signatureCount !== 1) fail('a DSSE envelope logged as a hashedrekord must have exactly one signature');
-    expectDigest(algorithm, digest, { algorithm: 'sha256', value: sha256(pae(content.dsse.payloadType, content.dsse.payload)) }, 'envelope digest');
+    if (algorithm === undefined) fail('the envelope digest algorithm is not one keyless knows');
+    expectDigest(algorithm, digest, { algorithm, value: hashWith(algorithm, pae(content.dsse.payloadType, content.dsse.payload)) }, 'envelope digest');
     return;
   }
   expectDigest(algorithm, digest, content.digest, 'artifact digest');
