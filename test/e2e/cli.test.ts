@@ -170,6 +170,24 @@ describe('trust roots, trust domains and what the messages say', () => {
     assert.equal(both.code, 0, both.stderr);
     assert.ok(JSON.parse(both.stdout).notes.length > 0);
   });
+  test('a real GitHub artifact attestation from GitHub\'s own trust domain verifies with GitHub\'s trusted root, as gh attestation verify does', () => {
+    const rw = join(ROOT, 'test', 'vectors', 'realworld');
+    const githubRoot = join(rw, 'roots', 'github-trusted_root.json');
+    const args = [join(rw, 'gh-cli', 'artifacts', 'github_provenance_demo-0.0.12-py3-none-any.whl'), '--bundle', join(rw, 'gh-cli', 'gh-github-trust-domain-attest-demo', 'bundle.json'),
+      '--certificate-identity', 'https://github.com/actions/attest-demo/.github/workflows/build-python.yml@refs/heads/main',
+      '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com'];
+    const r = keyless('verify-blob', ...args, '--trusted-root', githubRoot);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: .*no transparency log \(as GitHub's trust domain\)/);
+    // `gh attestation trusted-root` prints the public-good root and GitHub's as JSON lines: the bundle finds its own.
+    const jsonl = join(tmp, 'gh-trusted-roots.jsonl');
+    writeFileSync(jsonl, `${JSON.stringify(productionTrustedRootJson)}\n${JSON.stringify(JSON.parse(readFileSync(githubRoot, 'utf8')))}\n`);
+    assert.equal(keyless('verify-blob', ...args, '--trusted-root', jsonl).code, 0);
+    // With the public-good root alone, GitHub's CA is unknown, and the message says which root was used.
+    const publicOnly = keyless('verify-blob', ...args);
+    assert.equal(publicOnly.code, 1);
+    assert.match(publicOnly.stderr, /checked against the built-in public-good Sigstore trusted root/);
+  });
   test('an npm package is verified by its sha512 digest, as npm provenance names it', () => {
     const p = vector('public/npm-provenance-intoto');
     const r = keyless('verify-blob', p.expected.digest, '--bundle', join(p.dir, 'bundle.json'),
