@@ -8,38 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeylessError } from '../../../src/core/errors.js';
-import { parseSignedNote } from '../../../src/core/note.js';
 import { parseBundleText, type Bundle } from '../../../src/bundle/index.js';
 import { parseTrustedRoot } from '../../../src/trust/index.js';
 import { createVerifier, type Verifier } from '../../../src/verify/verifier.js';
 import type { Json } from '../../helpers/vectors.js';
 import { keylessInputs, loadManifest, type KeylessInputs } from './corpus.js';
+import { hex, noteFingerprint, rng } from '../../helpers/fuzz.js';
 
 /** Mutations per corpus bundle; the whole file stays within a few seconds of CPU. */
 const PER_BUNDLE = 16;
 
-/** Deterministic PRNG (mulberry32): a failure names its seed and replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const hex = (b: Uint8Array | undefined) => (b === undefined ? '-' : Buffer.from(b).toString('hex'));
-
-function noteFingerprint(checkpoint: string): string {
-  try {
-    const note = parseSignedNote(checkpoint);
-    return note.text + note.signatures.map((s) => hex(s.keyHint) + hex(s.signature)).sort().join(',');
-  } catch {
-    return `unparsed:${checkpoint}`;
-  }
-}
 
 /**
  * What a verification vouches for. Fields no signature covers (key hints, DSSE keyids, extra chain certificates) are
