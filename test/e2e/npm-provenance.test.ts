@@ -90,9 +90,16 @@ describe('keyless npm publish-provenance and npm audit against Verdaccio', () =>
     const p = publish(withProv);
     assert.equal(p.status, 0, p.stderr);
     const plain = readFileSync(pack(served.dataDir, 'plain-pkg', '1.0.0'));
-    const r = await fetch(`${registry.url}/${escapedName('plain-pkg')}`, {
+    const put = () => fetch(`${registry.url}/${escapedName('plain-pkg')}`, {
       method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${registry.token}` },
       body: JSON.stringify(npmPublishDocument({ manifest: readTarballManifest(plain), tarball: plain, registry: registry.url })),
+    });
+    // fetch keeps the socket of the helper's earlier request alive; Verdaccio closes idle sockets after 5 s, and the
+    // publish above can take longer on a loaded machine. A PUT is not retried by fetch itself, so retry it once
+    // when the reused socket turns out closed.
+    const r = await put().catch((err: unknown) => {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET') return put();
+      throw err;
     });
     assert.ok(r.ok, `plain publish: ${r.status} ${await r.text()}`);
     const dir = join(served.dataDir, 'consumer');
