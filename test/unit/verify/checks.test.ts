@@ -42,6 +42,18 @@ describe('valid vectors verify', () => {
   });
 });
 
+test('base64 fields wrapped at 76 columns (as the base64 tool writes them) verify the same', () => {
+  const v = vector('v1-message');
+  const b = clone(v.bundle);
+  const wrap = (x: string) => x.replace(/.{76}/g, '$&\n');
+  b.verificationMaterial.certificate.rawBytes = wrap(b.verificationMaterial.certificate.rawBytes);
+  b.verificationMaterial.tlogEntries[0].canonicalizedBody = wrap(b.verificationMaterial.tlogEntries[0].canonicalizedBody).replace(/\n/g, '\r\n');
+  assert.ok(b.verificationMaterial.certificate.rawBytes.includes('\n'));
+  assert.ok(verifyJson(b, v.trustedRoot, v.artifact).signer);
+  b.messageSignature.signature = b.messageSignature.signature.replace(/^(.{10})/, '$1 ');
+  assert.throws(() => verifyJson(b, v.trustedRoot, v.artifact), coded('ERR_BUNDLE_INVALID'));
+});
+
 describe('1. certificate chain', () => {
   const v = vector('v1-message');
   test('a CA the trusted root does not list', () => {
