@@ -143,6 +143,7 @@ test('corrupted inclusion proofs fail with ERR_TLOG_INCLUSION and the evidence',
     assert.fail('verified against the wrong root');
   } catch (err) {
     assert.ok(err instanceof KeylessError);
+    assert.equal(err.code, 'ERR_TLOG_INCLUSION');
     assert.equal(err.details['expectedRoot'], toHex(emptyRoot()));
     assert.equal(err.details['computedRoot'], toHex(root));
   }
@@ -188,6 +189,7 @@ test('consistency edge cases: same size, empty tree, time travel, wrong length',
     assert.fail('verified with the wrong first root');
   } catch (err) {
     assert.ok(err instanceof KeylessError);
+    assert.equal(err.code, 'ERR_TLOG_CONSISTENCY');
     assert.equal(err.details['size1'], 3);
     assert.equal(err.details['root1'], toHex(r(4)));
     assert.equal((err.details['proof'] as string[]).length, proof.length);
