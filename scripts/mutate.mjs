@@ -203,11 +203,6 @@ function apply(code, m) {
 /** Test files (relative to the dist root) to run for a target, fastest and most specific first. */
 function testsFor(target, distRoot) {
   const files = [];
-  const core = /^src\/core\/(.+)\.ts$/.exec(target);
-  if (core) {
-    const own = `dist/test/unit/core/${core[1]}.test.js`;
-    if (existsSync(join(distRoot, own))) files.push(own);
-  }
   const dirFiles = (dir) => {
     const abs = join(distRoot, dir);
     if (!existsSync(abs)) return [];
@@ -215,7 +210,17 @@ function testsFor(target, distRoot) {
   };
   // The fuzzer is slow and kills little that the targeted tests do not: last, so a killed mutant rarely waits for it.
   const verify = dirFiles('dist/test/unit/verify');
-  files.push(...verify.filter((f) => !f.endsWith('/robustness.test.js')), ...verify.filter((f) => f.endsWith('/robustness.test.js')));
+  // checks.test is fast and kills most mutants of core code too (a broken parser fails every bundle), so it goes
+  // first; then a core file's own unit test; then the rest.
+  const checks = verify.filter((f) => f.endsWith('/checks.test.js'));
+  files.push(...checks);
+  const core = /^src\/core\/(.+)\.ts$/.exec(target);
+  if (core) {
+    const own = `dist/test/unit/core/${core[1]}.test.js`;
+    if (existsSync(join(distRoot, own))) files.push(own);
+  }
+  const rest = verify.filter((f) => !checks.includes(f));
+  files.push(...rest.filter((f) => !f.endsWith('/robustness.test.js')), ...rest.filter((f) => f.endsWith('/robustness.test.js')));
   files.push(...dirFiles('dist/test/unit/realworld'));
   return files;
 }
@@ -230,8 +235,20 @@ function makeWorkspace() {
     symlinkSync(join(ROOT, entry), join(dir, entry));
   }
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  writeFileSync(join(dir, BAIL_REPORTER), BAIL_SOURCE);
   return dir;
 }
+
+// A node:test reporter that ends the process at the first failing test: a mutant is killed by one failure, and
+// files like the Merkle or fuzz tests would otherwise run to their end first.
+const BAIL_REPORTER = 'mutate-bail-reporter.mjs';
+const BAIL_SOURCE = `export default async function* bail(source) {
+  for await (const event of source) {
+    if (event.type === 'test:fail' && !event.data.todo && !event.data.skip) process.exit(1);
+    yield '';
+  }
+}
+`;
 
 const running = new Set();
 
@@ -239,7 +256,7 @@ function runFile(cwd, file, timeoutMs) {
   return new Promise((resolveRun) => {
     const started = Date.now();
     // Run the test file directly (node:test sets a failing exit code): one process, no runner in between.
-    const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    const child = spawn(process.execPath, [`--test-reporter=${join(cwd, BAIL_REPORTER)}`, file], { cwd, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
     running.add(child);
     let timedOut = false;
     const timer = setTimeout(() => {
