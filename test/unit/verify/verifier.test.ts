@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { publicKeyFromPem } from '../../../src/core/keys.js';
 import { canonicalize } from '../../../src/core/canonical-json.js';
 import { parseCertificate } from '../../../src/core/x509.js';
 import { parseBundle } from '../../../src/bundle/index.js';
@@ -80,4 +83,12 @@ test('thresholds must be non-negative integers (a programmer error: TypeError)',
 test('a message signature needs the artifact (a programmer error: TypeError)', () => {
   const verifier = createVerifier({ trustedRoot: parseTrustedRoot(v.trustedRoot) });
   assert.throws(() => verifier.verify(parseBundle(v.bundle), { identity: gitlabIdentity }), { name: 'TypeError', message: /needs the artifact or its digest/ });
+});
+
+test('a key bundle verified with its key reports no signer at all', () => {
+  const k = vector('publickey-message');
+  const key = publicKeyFromPem(readFileSync(join(k.dir, 'key.pub'), 'utf8'));
+  const result = verifyJson(k.bundle, k.trustedRoot, k.artifact, { kind: 'key', key });
+  assert.equal('signer' in result, false);
+  assert.equal('matchedIdentity' in result, false);
 });
