@@ -31,7 +31,7 @@ function defaultTargets() {
 // --- options ---------------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { files: [], list: false, jobs: 2, timeoutMs: 60_000, json: 'mutation-report.json', only: undefined };
+  const opts = { files: [], list: false, jobs: 2, timeoutMs: 30_000, json: 'mutation-report.json', only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
