@@ -31,7 +31,7 @@ function defaultTargets() {
 // --- options ---------------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { files: [], list: false, jobs: 2, timeoutMs: 30_000, json: 'mutation-report.json', only: undefined };
+  const opts = { files: [], list: false, jobs: 2, timeoutMs: 30_000, json: 'mutation-report.json', only: undefined, rerun: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -45,8 +45,11 @@ function parseArgs(argv) {
     else if (a === '--timeout') opts.timeoutMs = Number(value()) * 1000;
     else if (a === '--json') opts.json = value();
     else if (a === '--only') opts.only = new Set(value().split(',').map(Number));
+    else if (a === '--rerun') opts.rerun = value();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/mutate.mjs [--file src/verify/x.ts]... [--list] [--jobs N] [--timeout SECONDS] [--json FILE] [--only ID,ID]');
+      console.log('usage: node scripts/mutate.mjs [--file src/verify/x.ts]... [--list] [--jobs N] [--timeout SECONDS] [--json FILE] [--only ID,ID] [--rerun REPORT]');
+      console.log('  --rerun REPORT  run again only the mutants that survived (or timed out) in REPORT, e.g. after adding tests,');
+      console.log('                  and write REPORT\'s results with theirs replaced');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -288,6 +291,39 @@ async function runTests(cwd, files, timeoutMs) {
   return { status: 'survived' };
 }
 
+// --- re-running the survivors of an earlier report -------------------------------------------------------
+
+/**
+ * Keys that identify mutants across runs of the same build: file, generated line, operator, and which of the equal
+ * ones on that line it is (mutants are numbered in source order, so the n-th stays the n-th).
+ */
+function mutantKeys(list) {
+  const seen = new Map();
+  return [...list].sort((a, b) => a.id - b.id).map((m) => {
+    const base = `${m.target ?? m.file}:${m.distLine ?? m.line}:${m.operator}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return [`${base}#${n}`, m];
+  });
+}
+
+/** Every mutant of this build with its earlier result, or its new one where it ran again. */
+function mergeResults(mutants, priorMutants, rerun, targets) {
+  const prior = new Map(mutantKeys(priorMutants));
+  const fresh = new Map(rerun.map((r) => [r.id, r]));
+  const merged = mutantKeys(mutants).map(([key, m]) => {
+    const r = fresh.get(m.id);
+    if (r !== undefined) return r;
+    const p = prior.get(key);
+    return { ...m, status: p?.status ?? 'killed', ...(p?.by !== undefined ? { by: `dist/${p.by}` } : {}), ms: p?.ms ?? 0, earlier: true };
+  });
+  // Files this run did not target keep their earlier results, renumbered after this run's mutants.
+  const others = priorMutants
+    .filter((p) => !targets.includes(p.file))
+    .map((p, i) => ({ ...p, id: mutants.length + i + 1, target: p.file, sourceLine: p.line, line: p.distLine, ...(p.by !== undefined ? { by: `dist/${p.by}` } : {}), earlier: true }));
+  return [...merged, ...others];
+}
+
 // --- main ------------------------------------------------------------------------------------------------
 
 async function main() {
@@ -303,7 +339,18 @@ async function main() {
       mutants.push({ id: mutants.length + 1, target, dist: relative(ROOT, js), sourceLine: toSource(m.line, m.column), ...m });
     }
   }
-  const selected = opts.only === undefined ? mutants : mutants.filter((m) => opts.only.has(m.id));
+  let selected = opts.only === undefined ? mutants : mutants.filter((m) => opts.only.has(m.id));
+  let previous;
+  if (opts.rerun !== undefined) {
+    previous = JSON.parse(readFileSync(resolve(ROOT, opts.rerun), 'utf8'));
+    const prior = new Map(mutantKeys(previous.mutants).map(([key, p]) => [key, p.status]));
+    const keyOf = new Map(mutantKeys(mutants).map(([key, m]) => [m.id, key]));
+    selected = selected.filter((m) => {
+      const status = prior.get(keyOf.get(m.id));
+      if (status === undefined) throw new Error(`mutant #${m.id} (${m.target}:${m.sourceLine} ${m.operator}) is not in ${opts.rerun}: the build changed; run everything`);
+      return status !== 'killed';
+    });
+  }
 
   if (opts.list) {
     for (const m of selected) console.log(`${String(m.id).padStart(4)}  ${m.target}:${m.sourceLine}  ${m.operator}  ${JSON.stringify(m.original.slice(0, 60))}`);
@@ -368,13 +415,13 @@ async function main() {
     await Promise.all(workspaces.map((w) => worker(w)));
     const seconds = (Date.now() - started) / 1000;
     results.sort((a, b) => a.id - b.id);
-    report(results, seconds, opts);
+    report(previous === undefined ? results : mergeResults(mutants, previous.mutants, results, targets), seconds, opts, previous);
   } finally {
     cleanup();
   }
 }
 
-function report(results, seconds, opts) {
+function report(results, seconds, opts, previous) {
   const byFile = new Map();
   for (const r of results) {
     const row = byFile.get(r.target) ?? { mutants: 0, killed: 0, survived: 0, timeout: 0 };
@@ -390,7 +437,7 @@ function report(results, seconds, opts) {
   console.log(`${pad('file', 34)}${pad('mutants', 9)}${pad('killed', 8)}${pad('survived', 10)}${pad('timeout', 9)}score`);
   for (const [file, row] of byFile) console.log(`${pad(file, 34)}${pad(row.mutants, 9)}${pad(row.killed, 8)}${pad(row.survived, 10)}${pad(row.timeout, 9)}${score(row)}`);
   console.log(`${pad('total', 34)}${pad(total.mutants, 9)}${pad(total.killed, 8)}${pad(total.survived, 10)}${pad(total.timeout, 9)}${score(total)}`);
-  console.log(`runtime ${seconds.toFixed(0)} s`);
+  console.log(`runtime ${seconds.toFixed(0)} s${previous !== undefined ? ` (re-run of ${results.filter((r) => !r.earlier).length} earlier survivors; the full run took ${previous.seconds} s)` : ''}`);
   const survivors = results.filter((r) => r.status === 'survived');
   if (survivors.length > 0) {
     console.log('\nsurvivors:');
@@ -398,7 +445,8 @@ function report(results, seconds, opts) {
   }
   const json = {
     date: new Date().toISOString(),
-    seconds: Math.round(seconds),
+    seconds: previous !== undefined ? previous.seconds : Math.round(seconds),
+    ...(previous !== undefined ? { rerunSeconds: Math.round(seconds), rerunOf: previous.date } : {}),
     total,
     files: Object.fromEntries(byFile),
     mutants: results.map((r) => ({
@@ -406,6 +454,7 @@ function report(results, seconds, opts) {
       file: r.target,
       line: r.sourceLine,
       distLine: r.line,
+      column: r.column,
       operator: r.operator,
       original: r.original,
       replacement: r.replacement,
