@@ -69,6 +69,7 @@ test('GitLab flags build the documented identity', () => {
   assert.deepEqual(selfManaged.subjectAlternativeName, exact('https://gitlab.example.com/a/b/c//ci/release.yml@refs/heads/v1.0.0'));
   assert.deepEqual(selfManaged.issuer, exact('https://gitlab.example.com'));
   assert.throws(() => gitlabIdentity({ project: 'just-a-name', ref: 'main' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE');
+  assert.throws(() => gitlabIdentity({ project: 'a/b', ref: 'main', server: 'gitlab.example.com' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE' && /--gitlab-server must be a URL/.test(e.message));
 });
 
 const details = (err: unknown) => (err as KeylessError).details as { hints: string[]; expected: { subjectAlternativeName: string; issuer: string }[] };
