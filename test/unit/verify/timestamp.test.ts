@@ -134,6 +134,15 @@ describe('the time must lie within the TSA\'s validity', () => {
   });
 });
 
+describe('which certificate signed the token', () => {
+  test('another TSA certificate from the same root, embedded, is not the trusted one', () => {
+    const tsa = tsaChain();
+    const sibling = tsaChain({ issuer: tsa.root }).leaf;
+    const trust = trustFor([tsa.leaf, tsa.root]);
+    assert.throws(() => verifyRfc3161Timestamp(stamp(sibling, GEN_TIME, { includeCertificate: true }), SIGNATURE, trust), coded('ERR_TIMESTAMP', /not signed by a timestamp authority of the trusted root/));
+  });
+});
+
 describe('a signer certificate embedded in the token', () => {
   // The trusted root lists an issuing CA (and its root); the TSA's own certificate travels in the token.
   const ca = tsaChain({ eku: CA_EXTENSIONS }); // `leaf` here is an intermediate CA under `root`
@@ -142,6 +151,14 @@ describe('a signer certificate embedded in the token', () => {
   test('issued by the authority\'s first certificate: accepted', () => {
     const signer = tsaChain({ issuer: ca.leaf }).leaf;
     assert.equal(verifyRfc3161Timestamp(stamp(signer, GEN_TIME, { includeCertificate: true }), SIGNATURE, trust).time, GEN_TIME);
+  });
+
+  test('an embedded certificate the token\'s signer identifier does not name', () => {
+    // sid names `named`; the token embeds and is signed by `other`, also issued by the authority.
+    const named = tsaChain({ issuer: ca.leaf }).leaf;
+    const other = tsaChain({ issuer: ca.leaf }).leaf;
+    const imposter = { ...named, cert: { ...named.cert, der: other.der } };
+    assert.throws(() => verifyRfc3161Timestamp(stamp(imposter, GEN_TIME, { includeCertificate: true, signWith: other }), SIGNATURE, trust), coded('ERR_TIMESTAMP', /not signed by a timestamp authority/));
   });
 
   test('the same token without the certificate does not chain', () => {

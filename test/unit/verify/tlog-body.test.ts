@@ -92,6 +92,8 @@ describe('each body shape that names the bundle\'s content is accepted', () => {
 describe('the body must be a JSON object of the entry\'s kind', () => {
   test('not JSON, or JSON but not an object', () => {
     assert.throws(() => checkTlogBody('hashedrekord', '0.0.1', new TextEncoder().encode('{"kind":'), message), refused(/the canonicalized body is not a JSON object/));
+    // Not UTF-8 at all: still this check's refusal, not a decoding error.
+    assert.throws(() => checkTlogBody('hashedrekord', '0.0.1', Uint8Array.of(0x7b, 0xff, 0x7d), message), refused(/the canonicalized body is not a JSON object/));
     for (const text of ['[]', 'null', '"hashedrekord"', '7']) {
       assert.throws(() => checkTlogBody('hashedrekord', '0.0.1', new TextEncoder().encode(text), message), refused(/body is missing or not an object/), text);
     }

@@ -4,11 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { publicKeyFromSpki } from '../../../src/core/keys.js';
 import { leafHash, rootFromInclusionProof } from '../../../src/core/merkle.js';
+import { noteKeyHints, parseSignedNote } from '../../../src/core/note.js';
 import { parseBundle } from '../../../src/bundle/index.js';
 import { parseTrustedRoot } from '../../../src/trust/index.js';
 import { createVerifier } from '../../../src/verify/verifier.js';
-import { clone, coded, flipBase64, gitlabIdentity, vector, verifyJson } from '../../helpers/vectors.js';
+import { clone, coded, flipBase64, gitlabIdentity, vector, verifyJson, type Json } from '../../helpers/vectors.js';
 
 test('an inclusion proof into a tree of the bundle\'s own making, beside an untouched signed checkpoint', () => {
   // The proof's hashes and root hash are the bundle's to choose; only the checkpoint is signed. A proof that is
@@ -48,4 +50,30 @@ test('an entry with neither an inclusion proof nor a SET, in a Bundle built with
       name,
     );
   }
+});
+
+/** The v2-message bundle with its checkpoint's signature line carrying `hint` instead of its key hint. */
+function withCheckpointHint(hint: (name: string, key: ReturnType<typeof publicKeyFromSpki>) => Uint8Array): { bundle: Json; v: ReturnType<typeof vector> } {
+  const v = vector('v2-message');
+  const b = clone(v.bundle);
+  const entry = b.verificationMaterial.tlogEntries[0];
+  const note = parseSignedNote(entry.inclusionProof.checkpoint.envelope);
+  const sig = note.signatures[0]!;
+  const log = v.trustedRoot.tlogs.find((l: Json) => l.logId.keyId === entry.logId.keyId);
+  const key = publicKeyFromSpki(Buffer.from(log.publicKey.rawBytes, 'base64'));
+  const line = `\u2014 ${sig.name} ${Buffer.concat([hint(sig.name, key), sig.signature]).toString('base64')}\n`;
+  entry.inclusionProof.checkpoint.envelope = `${note.text}\n${line}`;
+  return { bundle: b, v };
+}
+
+test('a checkpoint signature may carry either key hint a log uses (C2SP, or Rekor v1\'s SHA-256 of the key)', () => {
+  // The v2 log's ID is its C2SP key hint; the same Ed25519 signature under the Rekor v1 style hint still counts.
+  const rekorV1Style = withCheckpointHint((name, key) => {
+    const hints = noteKeyHints(name, key);
+    assert.equal(hints.length, 2);
+    return hints[1]!;
+  });
+  verifyJson(rekorV1Style.bundle, rekorV1Style.v.trustedRoot, rekorV1Style.v.artifact);
+  const unknown = withCheckpointHint(() => Uint8Array.of(1, 2, 3, 4));
+  assert.throws(() => verifyJson(unknown.bundle, unknown.v.trustedRoot, unknown.v.artifact), coded('ERR_TLOG_CHECKPOINT', /no signature by a trusted key/));
 });
