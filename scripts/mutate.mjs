@@ -219,8 +219,8 @@ function testsFor(target, distRoot) {
   files.push(...checks);
   const core = /^src\/core\/(.+)\.ts$/.exec(target);
   if (core) {
-    const own = `dist/test/unit/core/${core[1]}.test.js`;
-    if (existsSync(join(distRoot, own))) files.push(own);
+    // The file's own unit tests: core/<name>.test.js and core/<name>-<topic>.test.js.
+    files.push(...dirFiles('dist/test/unit/core').filter((f) => f.endsWith(`/${core[1]}.test.js`) || f.includes(`/${core[1]}-`)));
   }
   const rest = verify.filter((f) => !checks.includes(f));
   files.push(...rest.filter((f) => !f.endsWith('/robustness.test.js')), ...rest.filter((f) => f.endsWith('/robustness.test.js')));
