@@ -255,3 +255,22 @@ test('inclusion and consistency proofs stay O(log n) and correct for very large 
     }
   }
 });
+
+test('a consistency proof of the wrong length is refused as such, before any hashing', () => {
+  const d = leavesOf(8);
+  const r = (n: number) => mth(d.slice(0, n));
+  const proof = subproof(3, d, true);
+  const coded = (pattern: RegExp) => (err: unknown) => err instanceof KeylessError && err.code === 'ERR_TLOG_CONSISTENCY' && pattern.test(err.message);
+  verifyConsistency(3, 8, proof, r(3), r(8));
+  assert.throws(() => verifyConsistency(3, 8, [...proof, r(1)], r(3), r(8)), coded(/consistency proof has 5 hashes, a proof from size 3 to 8 has 4/));
+  assert.throws(() => verifyConsistency(3, 8, proof.slice(1), r(3), r(8)), coded(/consistency proof has 3 hashes/));
+});
+
+test('proof paths: a leaf index must lie inside the tree, and no path between equal or empty trees', () => {
+  assert.throws(() => inclusionProofPath(4, 4), { name: 'TypeError', message: /index 4 is not inside a tree of size 4/ });
+  assert.equal(inclusionProofPath(3, 4).length, 2);
+  assert.throws(() => consistencyProofPath(5, 4), { name: 'TypeError', message: /size1 5 is larger than size2 4/ });
+  assert.deepEqual(consistencyProofPath(5, 5), []);
+  assert.deepEqual(consistencyProofPath(0, 5), []);
+  assert.equal(consistencyProofPath(4, 5).length, 1);
+});
