@@ -274,3 +274,10 @@ test('proof paths: a leaf index must lie inside the tree, and no path between eq
   assert.deepEqual(consistencyProofPath(0, 5), []);
   assert.equal(consistencyProofPath(4, 5).length, 1);
 });
+
+test('subtree helpers refuse empty input (programmer errors)', () => {
+  assert.throws(() => perfectSubtrees({ start: 4, end: 4 }), { name: 'TypeError', message: /empty subtree range \[4, 4\)/ });
+  assert.throws(() => perfectSubtrees({ start: 5, end: 4 }), TypeError);
+  assert.deepEqual(perfectSubtrees({ start: 4, end: 5 }), [{ level: 0, index: 4 }]);
+  assert.throws(() => combineSubtreeHashes([]), { name: 'TypeError', message: /no subtree hashes to combine/ });
+});
