@@ -90,3 +90,10 @@ test('fuzz: thousands of mutated checkpoints never throw anything but ERR_NOTE_I
   }
   assert.ok(parsed > 0);
 });
+
+test('a checkpoint of fewer than three lines is refused as such; a non-string is a TypeError', () => {
+  assert.throws(() => parseCheckpoint(7 as unknown as string), TypeError);
+  for (const body of ['origin\n', 'origin\n5\n']) {
+    assert.throws(() => parseCheckpoint(body), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_NOTE_INVALID' && /at least 3 are required/.test(e.message), JSON.stringify(body));
+  }
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { ECDH, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { ECDH, createECDH, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
   defaultHash,
   digest,
@@ -195,4 +195,29 @@ test('digest and sha256 match the FIPS 180 vectors', () => {
     'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
   );
   assert.ok(sha256(abc) instanceof Uint8Array);
+});
+
+test('verifySignature is false, never a throw or a pass, for arguments it cannot use', () => {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = publicKeyFromSpki(new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' })));
+  const data = utf8Encode('data');
+  assert.equal(verifySignature(key, data, undefined as unknown as Uint8Array), false);
+  assert.equal(verifySignature(key, data, new Uint8Array(sign('sha256', data, pair.privateKey)), 'md5' as unknown as 'sha256'), false);
+});
+
+test('a P-256 key with a compressed point imports (through the SPKI, not the JWK fast path)', () => {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const compressed = ecdh.getPublicKey(undefined, 'compressed');
+  const spki = encodeSequence(encodeSequence(encodeOid(OID.ecPublicKey), encodeOid('1.2.840.10045.3.1.7')), encodeBitString(compressed));
+  const key = publicKeyFromSpki(spki);
+  assert.equal(key.type, 'ecdsa-p256');
+  const uncompressed = ecdh.getPublicKey();
+  assert.equal(Buffer.from(key.keyObject.export({ format: 'jwk' }).x ?? '', 'base64url').toString('hex'), uncompressed.subarray(1, 33).toString('hex'));
+});
+
+test('Ed25519 keys with parameters or of the wrong length are refused as such', () => {
+  const ed = (params: Uint8Array[], bytes: number) => encodeSequence(encodeSequence(encodeOid(OID.ed25519), ...params), encodeBitString(new Uint8Array(bytes).fill(1)));
+  assert.throws(() => publicKeyFromSpki(ed([encodeNull()], 32)), (e) => code('ERR_KEY_UNSUPPORTED')(e) && /Ed25519 key with parameters/.test((e as Error).message));
+  assert.throws(() => publicKeyFromSpki(ed([], 31)), (e) => code('ERR_KEY_UNSUPPORTED')(e) && /Ed25519 key of 31 bytes/.test((e as Error).message));
 });

@@ -143,6 +143,7 @@ test('corrupted inclusion proofs fail with ERR_TLOG_INCLUSION and the evidence',
     assert.fail('verified against the wrong root');
   } catch (err) {
     assert.ok(err instanceof KeylessError);
+    assert.equal(err.code, 'ERR_TLOG_INCLUSION');
     assert.equal(err.details['expectedRoot'], toHex(emptyRoot()));
     assert.equal(err.details['computedRoot'], toHex(root));
   }
@@ -188,6 +189,7 @@ test('consistency edge cases: same size, empty tree, time travel, wrong length',
     assert.fail('verified with the wrong first root');
   } catch (err) {
     assert.ok(err instanceof KeylessError);
+    assert.equal(err.code, 'ERR_TLOG_CONSISTENCY');
     assert.equal(err.details['size1'], 3);
     assert.equal(err.details['root1'], toHex(r(4)));
     assert.equal((err.details['proof'] as string[]).length, proof.length);
@@ -252,4 +254,30 @@ test('inclusion and consistency proofs stay O(log n) and correct for very large 
       verifyConsistency(size1, size, cproof, tree.hash(0, size1), tree.hash(0, size));
     }
   }
+});
+
+test('a consistency proof of the wrong length is refused as such, before any hashing', () => {
+  const d = leavesOf(8);
+  const r = (n: number) => mth(d.slice(0, n));
+  const proof = subproof(3, d, true);
+  const coded = (pattern: RegExp) => (err: unknown) => err instanceof KeylessError && err.code === 'ERR_TLOG_CONSISTENCY' && pattern.test(err.message);
+  verifyConsistency(3, 8, proof, r(3), r(8));
+  assert.throws(() => verifyConsistency(3, 8, [...proof, r(1)], r(3), r(8)), coded(/consistency proof has 5 hashes, a proof from size 3 to 8 has 4/));
+  assert.throws(() => verifyConsistency(3, 8, proof.slice(1), r(3), r(8)), coded(/consistency proof has 3 hashes/));
+});
+
+test('proof paths: a leaf index must lie inside the tree, and no path between equal or empty trees', () => {
+  assert.throws(() => inclusionProofPath(4, 4), { name: 'TypeError', message: /index 4 is not inside a tree of size 4/ });
+  assert.equal(inclusionProofPath(3, 4).length, 2);
+  assert.throws(() => consistencyProofPath(5, 4), { name: 'TypeError', message: /size1 5 is larger than size2 4/ });
+  assert.deepEqual(consistencyProofPath(5, 5), []);
+  assert.deepEqual(consistencyProofPath(0, 5), []);
+  assert.equal(consistencyProofPath(4, 5).length, 1);
+});
+
+test('subtree helpers refuse empty input (programmer errors)', () => {
+  assert.throws(() => perfectSubtrees({ start: 4, end: 4 }), { name: 'TypeError', message: /empty subtree range \[4, 4\)/ });
+  assert.throws(() => perfectSubtrees({ start: 5, end: 4 }), TypeError);
+  assert.deepEqual(perfectSubtrees({ start: 4, end: 5 }), [{ level: 0, index: 4 }]);
+  assert.throws(() => combineSubtreeHashes([]), { name: 'TypeError', message: /no subtree hashes to combine/ });
 });

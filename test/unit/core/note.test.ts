@@ -168,3 +168,24 @@ test('fuzz: thousands of mutated notes never throw anything but ERR_NOTE_INVALID
     }
   }
 });
+
+test('several trusted keys may share a name and key ID: the signature counts if any of them made it', () => {
+  const peter = ed25519Verifier('PeterNeumann', peterPublic, peterSpki);
+  const impostor = { ...peter, verify: () => false };
+  assert.deepEqual(verifySignedNote(parseSignedNote(PETER_NOTE), [impostor, peter]).verifiedBy, ['PeterNeumann']);
+  assert.deepEqual(verifySignedNote(parseSignedNote(PETER_NOTE), [peter, impostor]).verifiedBy, ['PeterNeumann']);
+});
+
+test('parsing bounds: a non-string is a TypeError; 100 signatures and a one-byte signature are allowed; a missing blank line is named', () => {
+  assert.throws(() => parseSignedNote(7 as unknown as string), TypeError);
+  const line = (i: number) => `\u2014 k${i} ${Buffer.from([0, 0, 0, i, 1]).toString('base64')}\n`;
+  const hundred = `text\n\n${Array.from({ length: 100 }, (_, i) => line(i)).join('')}`;
+  const parsed = parseSignedNote(hundred);
+  assert.equal(parsed.signatures.length, 100);
+  assert.equal(parsed.signatures[0]?.signature.length, 1);
+  const tooMany = `text\n\n${Array.from({ length: 101 }, (_, i) => line(i)).join('')}`;
+  assert.throws(() => parseSignedNote(tooMany), (e) => code('ERR_NOTE_INVALID')(e) && /more than 100 signatures/.test((e as Error).message));
+  assert.throws(() => parseSignedNote(`text\n${line(1)}`), (e) => code('ERR_NOTE_INVALID')(e) && /no blank line separates/.test((e as Error).message));
+  assert.throws(() => parseSignedNote('text\n\n'), (e) => code('ERR_NOTE_INVALID')(e) && /signature block is empty/.test((e as Error).message));
+  assert.throws(() => parseSignedNote(`text\n\n${line(1).slice(0, -1)}`), (e) => code('ERR_NOTE_INVALID')(e) && /does not end with a newline/.test((e as Error).message));
+});

@@ -375,3 +375,11 @@ test('fuzz: 2,000 mutations of real TSA responses only ever raise KeylessError',
   }
   assert.ok(parsed > 50, `some mutations still parse (${parsed})`);
 });
+
+test('accuracy fields at their bounds: zero seconds, 999 millis and micros are accepted; 1000 millis is not', () => {
+  const acc = (...parts: Uint8Array[]) => parseTimestamp(token({ keys: ecKeys, eContent: tstInfo({ accuracy: encodeSequence(...parts) }) })).accuracy;
+  assert.equal(acc(encodeInteger(0)), 0);
+  assert.equal(acc(encodeTlv(contextTag(0, false), Uint8Array.of(0x03, 0xe7))), 999);
+  assert.equal(acc(encodeTlv(contextTag(1, false), Uint8Array.of(0x03, 0xe7))), 1);
+  assert.throws(() => acc(encodeTlv(contextTag(0, false), Uint8Array.of(0x03, 0xe8))), code('ERR_TIMESTAMP_INVALID'));
+});

@@ -77,10 +77,10 @@ test('legacy .sig layer from a Rekor v1 bundle, and back into a bundle that veri
 
   // Each annotation is load-bearing: a changed signature, certificate or SET fails verification.
   const flip = (name: string, f: (s: string) => string) => legacyLayerToBundleJson({ ...layer, descriptor: { ...layer.descriptor, annotations: { ...a, [name]: f(a[name]!) } } });
-  assert.throws(() => verifyJson(flip(ANNOTATIONS.signature, (s) => `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`), v.trustedRoot, v.artifact));
+  assert.throws(() => verifyJson(flip(ANNOTATIONS.signature, (s) => `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`), v.trustedRoot, v.artifact), coded('ERR_TLOG_BODY', /signature differs/));
   assert.throws(() => verifyJson(flip(ANNOTATIONS.bundle, (s) => s.replace(/"integratedTime":(\d+)/, (_m, n) => `"integratedTime":${Number(n) + 1}`)), v.trustedRoot, v.artifact), coded('ERR_TLOG_SET'));
   // Another payload under the same annotations: the signature is over the payload.
-  assert.throws(() => verifyJson(legacyLayerToBundleJson({ ...layer, payload: enc('other payload') }), v.trustedRoot, Buffer.from('other payload')));
+  assert.throws(() => verifyJson(legacyLayerToBundleJson({ ...layer, payload: enc('other payload') }), v.trustedRoot, Buffer.from('other payload')), coded('ERR_TLOG_BODY', /artifact digest differs/));
 });
 
 test('legacy .att layer: the DSSE envelope as the layer, predicateType annotation, and back', () => {

@@ -69,6 +69,61 @@ test('GitLab flags build the documented identity', () => {
   assert.deepEqual(selfManaged.subjectAlternativeName, exact('https://gitlab.example.com/a/b/c//ci/release.yml@refs/heads/v1.0.0'));
   assert.deepEqual(selfManaged.issuer, exact('https://gitlab.example.com'));
   assert.throws(() => gitlabIdentity({ project: 'just-a-name', ref: 'main' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE');
+  assert.throws(() => gitlabIdentity({ project: 'a/b', ref: 'main', server: 'gitlab.example.com' }), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE' && /--gitlab-server must be a URL/.test(e.message));
+});
+
+const details = (err: unknown) => (err as KeylessError).details as { hints: string[]; expected: { subjectAlternativeName: string; issuer: string }[] };
+
+/** The KeylessError checkIdentity throws for `expected` (asserting its code). */
+function refusal(s: SignerIdentity, expected: Parameters<typeof checkIdentity>[1]): KeylessError {
+  try {
+    checkIdentity(s, expected);
+  } catch (err) {
+    assert.ok(err instanceof KeylessError && err.code === 'ERR_IDENTITY', `expected ERR_IDENTITY, got ${String(err)}`);
+    return err;
+  }
+  return assert.fail('the identity matched');
+}
+
+test('an invalid regular expression is a usage error', () => {
+  assert.throws(() => checkIdentity(signer, [{ subjectAlternativeName: { kind: 'regexp', pattern: '(' }, issuer: exact('https://gitlab.com') }]), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_USAGE' && /invalid regular expression/.test(e.message));
+});
+
+test('a certificate without an issuer matches no issuer, not even a pattern that matches anything', () => {
+  const noIssuer: SignerIdentity = { ...signer, issuer: undefined };
+  const err = refusal(noIssuer, [{ subjectAlternativeName: exact(SAN), issuer: { kind: 'regexp', pattern: '.*' } }]);
+  assert.match(err.message, /with issuer \(none\)/);
+  refusal(noIssuer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com') }]);
+});
+
+test('one of several SANs may match', () => {
+  const two: SignerIdentity = { ...signer, subjectAlternativeNames: ['https://example.com/other', SAN] };
+  assert.ok(checkIdentity(two, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://gitlab.com') }]));
+});
+
+test('no expected identity at all is a programmer error', () => {
+  assert.throws(() => checkIdentity(signer, []), TypeError);
+});
+
+test('the refusal describes patterns as /pattern/ and exact values as they are', () => {
+  const err = refusal(signer, [{ subjectAlternativeName: { kind: 'regexp', pattern: 'x.*' }, issuer: exact('https://other.example') }]);
+  assert.deepEqual(details(err).expected.map((e) => [e.subjectAlternativeName, e.issuer]), [['/x.*/', 'https://other.example']]);
+});
+
+test('hints only for near misses', () => {
+  const gitlab = exact('https://gitlab.com');
+  // The SAN matched; only the issuer is wrong, and not by a slash: nothing to hint about the SAN.
+  assert.deepEqual(details(refusal(signer, [{ subjectAlternativeName: exact(SAN), issuer: exact('https://github.com') }])).hints, []);
+  // An issuer pattern, or no issuer in the certificate: no issuer hint, and no crash.
+  assert.deepEqual(details(refusal(signer, [{ subjectAlternativeName: exact(SAN), issuer: { kind: 'regexp', pattern: 'https://github\\.com' } }])).hints, []);
+  assert.deepEqual(details(refusal({ ...signer, issuer: undefined }, [{ subjectAlternativeName: exact(SAN), issuer: gitlab }])).hints, []);
+  // A trailing slash on the SAN, letter case, a tag for a branch.
+  assert.match(details(refusal(signer, [{ subjectAlternativeName: exact(`${SAN}/`), issuer: gitlab }])).hints.join(), /identity differs only by a trailing slash/);
+  assert.match(details(refusal(signer, [{ subjectAlternativeName: exact(SAN.toUpperCase()), issuer: gitlab }])).hints.join(), /differs only in letter case/);
+  // Another ref kind *and* another ref name is not a near miss.
+  assert.deepEqual(details(refusal(signer, [{ subjectAlternativeName: exact(SAN.replace('refs/heads/main', 'refs/tags/v1')), issuer: gitlab }])).hints, []);
+  // Another project altogether is not a near miss either.
+  assert.deepEqual(details(refusal(signer, [{ subjectAlternativeName: exact('https://gitlab.com/other/project//.gitlab-ci.yml@refs/heads/main'), issuer: gitlab }])).hints, []);
 });
 
 test('every identity error shows what was expected next to what was found', () => {

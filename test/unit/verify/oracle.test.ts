@@ -8,6 +8,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { productionTrustedRootJson } from '../../../src/trust/production-root.js';
+import { KeylessError, type ErrorCode } from '../../../src/core/errors.js';
 import { clone, GENERATED, vector, verifyJson, type Json } from '../../helpers/vectors.js';
 
 function sigstoreJs(bundle: Json, trustedRoot: Json, artifact: Buffer, identity?: { san: string; issuer: string }): boolean {
@@ -23,14 +24,19 @@ function sigstoreJs(bundle: Json, trustedRoot: Json, artifact: Buffer, identity?
   }
 }
 
-function keyless(bundle: Json, trustedRoot: Json, artifact: Buffer, identity?: { san: string; issuer: string }): boolean {
+/**
+ * keyless's verdict: true when it accepts, else the code of the KeylessError it refused with. Anything else it
+ * throws (a TypeError from a missing check, say) is a bug, not a rejection, and fails the test.
+ */
+function keyless(bundle: Json, trustedRoot: Json, artifact: Buffer, identity?: { san: string; issuer: string }): true | ErrorCode {
   try {
     verifyJson(bundle, trustedRoot, artifact, identity === undefined ? { kind: 'withoutIdentitiesUnsafe' } : {
       kind: 'certificate', identities: [{ subjectAlternativeName: { kind: 'exact', value: identity.san }, issuer: { kind: 'exact', value: identity.issuer } }],
     });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof KeylessError && typeof err.code === 'string' && err.code.startsWith('ERR_')) return err.code;
+    throw err;
   }
 }
 
@@ -54,7 +60,12 @@ test('both accept the public-good bundles with the production trusted root', () 
 test('both accept a public v0.1 bundle whose chain carries its root certificate (a hint, never an anchor)', () => {
   const v = vector('public/v01-dsse-2022');
   assert.equal(sigstoreJs(v.bundle, productionTrustedRootJson, v.artifact), true);
+<<<<<<< HEAD
   assert.equal(keyless(v.bundle, productionTrustedRootJson, v.artifact, { san: v.expected.identity, issuer: v.expected.issuer }), true);
+=======
+  // (A refusal of keyless's own choosing: any code will do here, but it must be a coded refusal.)
+  assert.notEqual(keyless(v.bundle, productionTrustedRootJson, v.artifact), true);
+>>>>>>> mutate
 });
 
 test('keyless is stricter than sigstore-js on an inclusion proof whose root hash is not the checkpoint\'s', () => {
@@ -64,29 +75,29 @@ test('keyless is stricter than sigstore-js on an inclusion proof whose root hash
   const b = clone(v.bundle);
   b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = Buffer.alloc(32).toString('base64');
   assert.equal(sigstoreJs(b, v.trustedRoot, v.artifact), true);
-  assert.equal(keyless(b, v.trustedRoot, v.artifact), false);
+  assert.equal(keyless(b, v.trustedRoot, v.artifact), 'ERR_TLOG_INCLUSION');
 });
 
 test('both reject the same one-change mutations', () => {
   const v = vector('v1-message');
   const v2 = vector('v2-message');
-  const mutations: [string, Json, Json, Buffer][] = [];
-  const add = (what: string, base: typeof v, mutate: (b: Json, r: Json) => void) => {
+  const mutations: [string, Json, Json, Buffer, ErrorCode][] = [];
+  const add = (what: string, base: typeof v, mutate: (b: Json, r: Json) => void, code: ErrorCode) => {
     const b = clone(base.bundle);
     const r = clone(base.trustedRoot);
     mutate(b, r);
-    mutations.push([what, b, r, base.artifact]);
+    mutations.push([what, b, r, base.artifact, code]);
   };
-  add('other artifact', { ...v, artifact: Buffer.from('x') }, () => undefined);
-  add('SET', v, (b) => { b.verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 1).toString('base64'); });
-  add('integrated time', v, (b) => { b.verificationMaterial.tlogEntries[0].integratedTime = '1'; });
-  add('proof hash', v2, (b) => { b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = Buffer.alloc(32).toString('base64'); });
-  add('no CA', v, (_b, r) => { r.certificateAuthorities = []; });
-  add('no CT log', v, (_b, r) => { r.ctlogs = []; });
-  add('no tlog', v, (_b, r) => { r.tlogs = []; });
-  add('no TSA for a v2 bundle', v2, (_b, r) => { r.timestampAuthorities = []; });
-  for (const [what, bundle, root, artifact] of mutations) {
+  add('other artifact', { ...v, artifact: Buffer.from('x') }, () => undefined, 'ERR_SIGNATURE');
+  add('SET', v, (b) => { b.verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 1).toString('base64'); }, 'ERR_TLOG_SET');
+  add('integrated time', v, (b) => { b.verificationMaterial.tlogEntries[0].integratedTime = '1'; }, 'ERR_TLOG_UNKNOWN');
+  add('proof hash', v2, (b) => { b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = Buffer.alloc(32).toString('base64'); }, 'ERR_TLOG_INCLUSION');
+  add('no CA', v, (_b, r) => { r.certificateAuthorities = []; }, 'ERR_CERT_CHAIN');
+  add('no CT log', v, (_b, r) => { r.ctlogs = []; }, 'ERR_SCT');
+  add('no tlog', v, (_b, r) => { r.tlogs = []; }, 'ERR_TLOG_UNKNOWN');
+  add('no TSA for a v2 bundle', v2, (_b, r) => { r.timestampAuthorities = []; }, 'ERR_TIMESTAMP');
+  for (const [what, bundle, root, artifact, code] of mutations) {
     assert.equal(sigstoreJs(bundle, root, artifact), false, `sigstore-js accepted: ${what}`);
-    assert.equal(keyless(bundle, root, artifact), false, `keyless accepted: ${what}`);
+    assert.equal(keyless(bundle, root, artifact), code, `keyless: ${what}`);
   }
 });
