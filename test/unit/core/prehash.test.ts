@@ -73,3 +73,17 @@ function createVerifyResult(hash: string, msg: Buffer, key: ReturnType<typeof ge
     return false;
   }
 }
+
+test('RSA from a digest: a signature that does not decrypt, or decrypts to another digest, is false', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('rsa data');
+  const digest = createHash('sha256').update(data).digest();
+  const good = sign('sha256', data, privateKey);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, good), true);
+  // Garbage of the modulus length fails the PKCS#1 padding check (publicDecrypt throws): false, not a pass.
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, new Uint8Array(256).fill(0x42)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, new Uint8Array(3)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', createHash('sha256').update('other').digest(), good), false);
+  // The DigestInfo names the hash: a SHA-256 signature is not a SHA-384 one over the same bytes.
+  assert.equal(verifyPrehashed(publicKey, 'sha384', digest, good), false);
+});
