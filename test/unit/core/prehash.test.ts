@@ -114,3 +114,11 @@ test('ECDSA from a digest takes strict DER only: other encodings of a valid sign
   ];
   for (const [name, der] of variants) assert.equal(verifyPrehashed(publicKey, 'sha256', digest, der), false, name);
 });
+
+test('ECDSA on a curve without a digest-only implementation (P-521) is false, whatever the signature', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  const data = Buffer.from('p521');
+  const digest = createHash('sha512').update(data).digest();
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, sign('sha512', data, privateKey)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
+});
