@@ -41,3 +41,17 @@ test('PEM round-trips and wants exactly one block', () => {
   assert.deepEqual([...pemDecode(pemEncode(der, 'CERTIFICATE'), 'CERTIFICATE')], [...der]);
   assert.throws(() => pemDecode('nothing here', 'CERTIFICATE'), code('ERR_ENCODING'));
 });
+
+test('base64 never mixes alphabets, whichever character comes first', () => {
+  for (const text of ['-AAA+AAA', '_AAA/AAA', '+AAA-AAA', '/AAA_AAA', 'AA-A+AAA']) {
+    assert.throws(() => base64Decode(text), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_ENCODING', text);
+  }
+  assert.equal(Buffer.from(base64Decode('-_-_')).toString('hex'), 'fbffbf');
+});
+
+test('pemDecode takes exactly one block with its label; blocks with other labels are not counted', () => {
+  const block = (label: string, bytes: number[]) => `-----BEGIN ${label}-----\n${Buffer.from(bytes).toString('base64')}\n-----END ${label}-----\n`;
+  assert.deepEqual([...pemDecode(block('PUBLIC KEY', [1]) + block('CERTIFICATE', [2]), 'CERTIFICATE')], [2]);
+  assert.throws(() => pemDecode(block('CERTIFICATE', [1]) + block('CERTIFICATE', [2]), 'CERTIFICATE'), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_ENCODING');
+  assert.throws(() => pemDecode(block('PUBLIC KEY', [1]), 'CERTIFICATE'), (e: unknown) => e instanceof KeylessError && e.code === 'ERR_ENCODING');
+});

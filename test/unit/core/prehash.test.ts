@@ -73,3 +73,52 @@ function createVerifyResult(hash: string, msg: Buffer, key: ReturnType<typeof ge
     return false;
   }
 }
+
+test('RSA from a digest: a signature that does not decrypt, or decrypts to another digest, is false', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('rsa data');
+  const digest = createHash('sha256').update(data).digest();
+  const good = sign('sha256', data, privateKey);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, good), true);
+  // Garbage of the modulus length fails the PKCS#1 padding check (publicDecrypt throws): false, not a pass.
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, new Uint8Array(256).fill(0x42)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, new Uint8Array(3)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', createHash('sha256').update('other').digest(), good), false);
+  // The DigestInfo names the hash: a SHA-256 signature is not a SHA-384 one over the same bytes.
+  assert.equal(verifyPrehashed(publicKey, 'sha384', digest, good), false);
+});
+
+test('ECDSA from a digest takes strict DER only: other encodings of a valid signature are false (no malleability)', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const data = Buffer.from('der strictness');
+  const digest = createHash('sha256').update(data).digest();
+  // A signature whose r has its high bit set, so DER pads it with 0x00.
+  let sig = sign('sha256', data, privateKey);
+  while (sig[4] !== 0) sig = sign('sha256', data, privateKey);
+  assert.equal(verifyPrehashed(publicKey, 'sha256', digest, sig), true);
+  const rLen = sig[3] as number;
+  const r = sig.subarray(4, 4 + rLen);
+  const s = sig.subarray(4 + rLen + 2);
+  const int = (body: Uint8Array, tag = 0x02) => Buffer.concat([Buffer.of(tag, body.length), body]);
+  const seq = (...parts: Uint8Array[]) => { const body = Buffer.concat(parts); return Buffer.concat([Buffer.of(0x30, body.length), body]); };
+  const variants: [string, Uint8Array][] = [
+    ['r not minimal (an extra 0x00)', seq(int(Buffer.concat([Buffer.of(0), r])), int(s))],
+    ['r negative (its 0x00 pad dropped)', seq(int(r.subarray(1)), int(s))],
+    ['a trailing byte inside the SEQUENCE', seq(int(r), int(s), Buffer.of(0))],
+    ['a trailing byte after the SEQUENCE', Buffer.concat([seq(int(r), int(s)), Buffer.of(0)])],
+    ['a SET instead of a SEQUENCE', Buffer.concat([Buffer.of(0x31), seq(int(r), int(s)).subarray(1)])],
+    ['a BIT STRING instead of an INTEGER', seq(int(r, 0x03), int(s))],
+    ['an empty INTEGER', seq(int(r), int(new Uint8Array(0)))],
+    ['an INTEGER running past the end', Buffer.concat([seq(int(r), int(s)).subarray(0, -1)])],
+    ['too short to be a signature', Buffer.of(0x30, 0x05, 0x02, 0x01, 0x01, 0x02, 0x00)],
+  ];
+  for (const [name, der] of variants) assert.equal(verifyPrehashed(publicKey, 'sha256', digest, der), false, name);
+});
+
+test('ECDSA on a curve without a digest-only implementation (P-521) is false, whatever the signature', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  const data = Buffer.from('p521');
+  const digest = createHash('sha512').update(data).digest();
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, sign('sha512', data, privateKey)), false);
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
+});
