@@ -115,10 +115,14 @@ test('ECDSA from a digest takes strict DER only: other encodings of a valid sign
   for (const [name, der] of variants) assert.equal(verifyPrehashed(publicKey, 'sha256', digest, der), false, name);
 });
 
-test('ECDSA on a curve without a digest-only implementation (P-521) is false, whatever the signature', () => {
+test('P-521 from a digest: a real signature (long-form DER length) verifies, a wrong one or a short-form forgery does not', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
   const data = Buffer.from('p521');
   const digest = createHash('sha512').update(data).digest();
-  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, sign('sha512', data, privateKey)), false);
+  const signature = sign('sha512', data, privateKey);
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, signature), true);
+  assert.equal(verifyPrehashed(publicKey, 'sha512', createHash('sha512').update('other').digest(), signature), false);
   assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
+  // A long-form length where the short form would do is not DER.
+  assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
 });

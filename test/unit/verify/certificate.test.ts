@@ -23,7 +23,7 @@ describe('the signing certificate\'s profile', () => {
 
   test('a Fulcio-shaped leaf chains to its CA', () => {
     const leaf = makeLeaf(ca, SIGNED_AT);
-    const result = verifyCertificateChain(leaf.cert, [], trust, [SIGNED_AT]);
+    const result = verifyCertificateChain(leaf.cert, trust, [SIGNED_AT]);
     assert.equal(result.authority.uri, 'https://ca.test');
     assert.deepEqual(result.issuer.der, ca.intermediate.der);
   });
@@ -31,26 +31,26 @@ describe('the signing certificate\'s profile', () => {
   test('a leaf that is itself a CA certificate', () => {
     const leaf = makeLeaf(ca, SIGNED_AT, { extensions: leafExtensions({ ca: true }) });
     assert.equal(leaf.cert.isCA, true);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /is a CA certificate/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /is a CA certificate/));
   });
 
   test('a leaf with a critical extension the verifier does not know', () => {
     const unknown = encodeExtension('1.3.6.1.4.1.99999.1', true, encodeSequence());
     const leaf = makeLeaf(ca, SIGNED_AT, { extensions: leafExtensions({ extra: [unknown] }) });
     assert.deepEqual(leaf.cert.unhandledCritical, ['1.3.6.1.4.1.99999.1']);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /unknown critical extensions: 1\.3\.6\.1\.4\.1\.99999\.1/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /unknown critical extensions: 1\.3\.6\.1\.4\.1\.99999\.1/));
   });
 
   test('the same unknown extension, not critical, is accepted', () => {
     const unknown = encodeExtension('1.3.6.1.4.1.99999.1', false, encodeSequence());
     const leaf = makeLeaf(ca, SIGNED_AT, { extensions: leafExtensions({ extra: [unknown] }) });
-    verifyCertificateChain(leaf.cert, [], trust, [SIGNED_AT]);
+    verifyCertificateChain(leaf.cert, trust, [SIGNED_AT]);
   });
 
   test('a leaf without the codeSigning extended key usage (another usage, or none)', () => {
     for (const eku of [[OID.timeStamping], []]) {
       const leaf = makeLeaf(ca, SIGNED_AT, { extensions: leafExtensions({ eku }) });
-      assert.throws(() => verifyCertificateChain(leaf.cert, [], trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not for code signing/), JSON.stringify(eku));
+      assert.throws(() => verifyCertificateChain(leaf.cert, trust, [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not for code signing/), JSON.stringify(eku));
     }
   });
 });
@@ -60,7 +60,7 @@ describe('the chain to a trusted CA', () => {
     const ca = makeCa();
     const impostor = makeCa();
     const leaf = makeLeaf(impostor, SIGNED_AT, { issuerName: ca.intermediate.name });
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /does not verify with/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /does not verify with/));
   });
 
   test('a leaf signed by the CA\'s key but naming another issuer is not chained by signature alone', () => {
@@ -68,7 +68,7 @@ describe('the chain to a trusted CA', () => {
     // even if the CA's key signed it.
     const ca = makeCa();
     const leaf = makeLeaf(ca, SIGNED_AT, { issuerName: testName('elsewhere') });
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]), (err: unknown) => {
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]), (err: unknown) => {
       coded('ERR_CERT_CHAIN', /is not a certificate authority of the trusted root/)(err);
       assert.deepEqual((err as { details: { reasons: unknown } }).details.reasons, []);
       return true;
@@ -79,50 +79,50 @@ describe('the chain to a trusted CA', () => {
     const other = makeCa();
     const ca = makeCa();
     const trust = trustMaterial({ cas: [authority('https://other.test', [other.intermediate, other.root]), authority('https://ca.test', [ca.intermediate, ca.root])] });
-    const result = verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, [], trust, [SIGNED_AT]);
+    const result = verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, trust, [SIGNED_AT]);
     assert.equal(result.authority.uri, 'https://ca.test');
   });
 
   test('an intermediate whose own validity ended before the signing time (the trusted root\'s window still open)', () => {
     const ca = makeCa({ intermediate: { notBefore: T0, notAfter: T0 + 10 * DAY } });
     const leaf = makeLeaf(ca, SIGNED_AT);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
 
   test('an intermediate not yet valid at the signing time', () => {
     const ca = makeCa({ intermediate: { notBefore: SIGNED_AT + DAY, notAfter: SIGNED_AT + 100 * DAY } });
     const leaf = makeLeaf(ca, SIGNED_AT);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
 
   test('a root whose own validity ended before the signing time', () => {
     const ca = makeCa({ root: { notBefore: T0, notAfter: T0 + 10 * DAY } });
     const leaf = makeLeaf(ca, SIGNED_AT);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
 
   test('a CA certificate is valid from its notBefore to its notAfter, both inclusive', () => {
     const window = { notBefore: SIGNED_AT, notAfter: SIGNED_AT + DAY };
     const ca = makeCa({ intermediate: window });
     const trust = trustFor(ca);
-    for (const t of [window.notBefore, window.notAfter]) verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, [], trust, [t]);
+    for (const t of [window.notBefore, window.notAfter]) verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, trust, [t]);
     for (const t of [window.notBefore - 1000, window.notAfter + 1000]) {
-      assert.throws(() => verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, [], trust, [t]), coded('ERR_CERT_CHAIN', /not valid at signing time/), new Date(t).toISOString());
+      assert.throws(() => verifyCertificateChain(makeLeaf(ca, SIGNED_AT).cert, trust, [t]), coded('ERR_CERT_CHAIN', /not valid at signing time/), new Date(t).toISOString());
     }
   });
 
   test('every signing time must fall in the CA\'s validity, not just one', () => {
     const ca = makeCa({ intermediate: { notBefore: T0, notAfter: SIGNED_AT + DAY } });
     const leaf = makeLeaf(ca, SIGNED_AT);
-    verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT]);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca), [SIGNED_AT, SIGNED_AT + 2 * DAY]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT]);
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca), [SIGNED_AT, SIGNED_AT + 2 * DAY]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
 
   test('the trusted root\'s validity window for the CA, inclusive at both ends', () => {
     const ca = makeCa();
     const leaf = makeLeaf(ca, SIGNED_AT);
-    verifyCertificateChain(leaf.cert, [], trustFor(ca, { start: SIGNED_AT, end: SIGNED_AT }), [SIGNED_AT]);
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca, { start: SIGNED_AT + 1 }), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
-    assert.throws(() => verifyCertificateChain(leaf.cert, [], trustFor(ca, { start: T0, end: SIGNED_AT - 1 }), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    verifyCertificateChain(leaf.cert, trustFor(ca, { start: SIGNED_AT, end: SIGNED_AT }), [SIGNED_AT]);
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca, { start: SIGNED_AT + 1 }), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
+    assert.throws(() => verifyCertificateChain(leaf.cert, trustFor(ca, { start: T0, end: SIGNED_AT - 1 }), [SIGNED_AT]), coded('ERR_CERT_CHAIN', /not valid at signing time/));
   });
 });
