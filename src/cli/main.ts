@@ -31,7 +31,7 @@ const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: st
   provenance: { load: async () => { const m = await import('./commands/provenance.js'); return { USAGE: m.USAGE, run: (a, io) => m.provenanceCommand(a, io) }; }, summary: 'print the SLSA provenance statement of this GitLab CI job (npm\'s GitLab shape, or SLSA v1)' },
   npm: { load: async () => { const m = await import('./commands/npm.js'); return { USAGE: m.USAGE, run: (a, io) => m.npmCommand(a, io) }; }, summary: 'npm provenance: publish a tarball with a signed provenance bundle, audit a published version' },
   inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { USAGE: m.USAGE, run: m.inspect }; }, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
-  log: { load: async () => { const m = await import('./commands/log-audit.js'); return { USAGE: m.USAGE, run: m.logCommand }; }, summary: 'log audit: check that a transparency log stays consistent (a monitor)' },
+  log: { load: async () => { const m = await import('./commands/log-audit.js'); return { USAGE: m.USAGE, run: m.logCommand }; }, summary: 'log audit: check that a transparency log stays consistent (a monitor); log fsck: check a store' },
   serve: { load: async () => { const m = await import('./commands/serve.js'); return { USAGE: m.USAGE, run: m.serve }; }, summary: 'run the private instance: CA, CT, transparency logs, TSA, trust files (TUF)' },
 };
 

@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'ERR_NOT_FOUND' // no such entry, tile or resource; HTTP 404
   | 'ERR_PUSHBACK' // the service is overloaded; retry later; HTTP 503 with Retry-After
   | 'ERR_STORE' // the storage backend failed; nothing was acknowledged; HTTP 500
+  | 'ERR_STORE_ROLLBACK' // the store holds less than, or other than, a checkpoint the log already published; HTTP 500
+  | 'ERR_STORE_CORRUPT' // stored data fails its integrity check (database pages, a tile, a record); HTTP 500
   | 'ERR_SERVICE' // a service keyless called (CA, log, TSA, issuer) is unreachable or failed (5xx); HTTP 502
   | 'ERR_TOKEN' // an OIDC ID token that is malformed, untrusted, expired or missing claims; HTTP 400/401
   | 'ERR_PROOF_OF_POSSESSION' // the signature proving the caller holds the private key does not verify; HTTP 400

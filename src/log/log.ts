@@ -11,12 +11,26 @@
  *  4. Only then does each promise resolve, with the entry's index and an inclusion proof to that checkpoint.
  * A submission is therefore acknowledged only once it is durable and covered by a signed checkpoint; if the
  * commit fails, every promise in the batch rejects and nothing is acknowledged.
+ *
+ * The log never forks. Every checkpoint it hands out (in an acknowledgement, at /checkpoint, with an entry) is
+ * first written to the head record (head-record.ts), a second place that a lost database WAL cannot take with it.
+ *  - At open, the store's tree must hold together (its root, recomputed from the stored tiles, is the signed
+ *    head's) and must extend the recorded checkpoint: at least as large, and consistent with it by a consistency
+ *    proof from the tiles. Otherwise `open` refuses with ERR_STORE_ROLLBACK (or ERR_STORE_CORRUPT), carrying both
+ *    checkpoints, and nothing is served.
+ *  - While running, every head read from the store must extend the last one seen; a store that goes back (a
+ *    PostgreSQL restored under a running frontend) halts the log with ERR_STORE_ROLLBACK.
+ *  - Before a batch is appended, the committed right edge read from the tiles must give the committed root, so a
+ *    corrupted tile is never built into a new signed checkpoint.
+ *  - Every proof is verified against the signed root before it is returned: a corrupted tile yields
+ *    ERR_STORE_CORRUPT, never a wrong proof.
  */
-import { formatCheckpoint } from '../core/checkpoint.js';
-import { hexEncode } from '../core/encoding.js';
+import { formatCheckpoint, parseCheckpoint } from '../core/checkpoint.js';
+import { bytesEqual, hexEncode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
-import { leafHash } from '../core/merkle.js';
-import { signNote } from '../core/note.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../core/merkle.js';
+import { parseSignedNote, signNote } from '../core/note.js';
+import type { HeadRecord } from './head-record.js';
 import type { LogSigner } from './signer.js';
 import type { AppendContext, LogHead, LogStore, StoredEntry } from './store/types.js';
 import { appendLeaves, TileCache, TreeReader } from './tree.js';
@@ -38,6 +52,11 @@ export interface LogOptions {
   readonly cacheTiles?: number;
   /** Told about every committed batch (for metrics): entries appended, submissions answered, milliseconds taken. */
   readonly onBatch?: (stats: { readonly appended: number; readonly answered: number; readonly ms: number }) => void;
+  /**
+   * Where checkpoints are recorded before they are handed out, and checked against at open (see head-record.ts).
+   * Without one the log cannot detect a store that rolled back across restarts; `keyless serve` always sets it.
+   */
+  readonly record?: HeadRecord;
 }
 
 export interface Submission {
@@ -79,6 +98,9 @@ export class TransparencyLog {
   #committing: Promise<void> | undefined;
   #latest: LogHead | undefined;
   #closed = false;
+  readonly #record: HeadRecord | undefined;
+  /** Set when the store is found rolled back or corrupt while running: from then on the log refuses everything. */
+  #halted: KeylessError | undefined;
 
   constructor(opts: LogOptions) {
     this.id = opts.id;
@@ -89,30 +111,49 @@ export class TransparencyLog {
     this.#maxBatch = opts.maxBatch ?? 1000;
     this.#maxPending = opts.maxPending ?? 20_000;
     this.#onBatch = opts.onBatch;
+    this.#record = opts.record;
     this.tiles = new TileCache(opts.cacheTiles ?? 4096);
     this.reader = new TreeReader((level, index) => this.store.readTile(this.id, level, index), this.tiles);
   }
 
-  /** Creates the log's storage and, for a new log, commits the signed checkpoint of the empty tree. */
+  /**
+   * Creates the log's storage and, for a new log, commits the signed checkpoint of the empty tree. Refuses with
+   * ERR_STORE_CORRUPT when the stored tree does not give its signed root, and with ERR_STORE_ROLLBACK when it does
+   * not extend the recorded checkpoint.
+   */
   async open(): Promise<this> {
     await this.store.ensureLog(this.id);
-    this.#latest = await this.store.head(this.id);
-    if (this.#latest === undefined) {
-      this.#latest = await this.store.append(this.id, async (ctx) => {
+    const recorded = this.#record?.read(this.id);
+    let head = await this.store.head(this.id);
+    if (head === undefined) {
+      if (recorded !== undefined && recorded.size > 0) throw this.#rollback('the store holds no tree at all', recorded, undefined);
+      head = await this.store.append(this.id, async (ctx) => {
         if (ctx.head !== undefined) return { batch: undefined, value: ctx.head };
-        const head = this.#signHead(0, await this.reader.rootHash(0));
-        return { batch: { entries: [], tiles: [], head }, value: head };
+        const empty = this.#signHead(0, await this.reader.rootHash(0));
+        return { batch: { entries: [], tiles: [], head: empty }, value: empty };
       });
     }
+    await this.#checkStoredHead(head);
+    if (recorded !== undefined) await this.#checkExtends(recorded, head);
+    this.#record?.write(this.id, head);
+    this.#latest = head;
     return this;
   }
 
   /** The latest committed head. Reads the store, so it sees appends made by other frontends. */
   async head(): Promise<LogHead> {
-    const head = await this.store.head(this.id);
+    if (this.#halted !== undefined) throw this.#halted;
+    let head = await this.store.head(this.id);
     if (head === undefined) throw new KeylessError('ERR_STORE', `log ${this.id} has no head; was it opened?`);
-    if (this.#latest === undefined || head.size >= this.#latest.size) this.#latest = head;
-    return head;
+    const latest = this.#latest;
+    if (latest !== undefined && head.size < latest.size) {
+      // A read that started before a newer head was seen can finish after it; a read started now cannot.
+      head = await this.store.head(this.id);
+      if (head === undefined || head.size < latest.size) {
+        throw this.#halt(this.#rollback('the store went back to a smaller tree while the log was serving', latest, head));
+      }
+    }
+    return this.#accept(head, false);
   }
 
   /** The head this process last saw, without a store read (for metrics and health). */
@@ -126,6 +167,7 @@ export class TransparencyLog {
   }
 
   submit(submission: Submission): Promise<Sequenced> {
+    if (this.#halted !== undefined) return Promise.reject(this.#halted);
     if (this.#closed) return Promise.reject(new KeylessError('ERR_PUSHBACK', 'the log is shutting down', { retryAfterSeconds: 1 }));
     if (this.#queue.length >= this.#maxPending) {
       return Promise.reject(new KeylessError('ERR_PUSHBACK', `the log has ${this.#queue.length} submissions waiting; retry shortly`, { retryAfterSeconds: 1 }));
@@ -148,12 +190,29 @@ export class TransparencyLog {
     return entry;
   }
 
-  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
-    return this.reader.inclusionProof(index, size);
+  /** An inclusion proof of `entry` in the tree of `head`, verified against the head's signed root first. */
+  async inclusionProof(entry: StoredEntry, head: LogHead): Promise<Uint8Array[]> {
+    return this.#checkedInclusion(entry, head, await this.reader.inclusionProof(entry.index, head.size));
   }
 
-  consistencyProof(size1: number, size2: number): Promise<Uint8Array[]> {
-    return this.reader.consistencyProof(size1, size2);
+  /**
+   * A consistency proof from the tree of `size1` to the tree of `size2` (at most the latest head's size), and the
+   * root of `size2`, both checked against the latest signed root before they are returned.
+   */
+  async consistencyProof(size1: number, size2: number): Promise<{ proof: Uint8Array[]; rootHash: Uint8Array }> {
+    const head = await this.head();
+    if (size2 > head.size) throw new KeylessError('ERR_REQUEST', `tree size ${size2} is beyond the tree size ${head.size}`, { size2, treeSize: head.size });
+    const proof = await this.reader.consistencyProof(size1, size2);
+    const root1 = await this.reader.rootHash(size1);
+    const root2 = size2 === head.size ? head.rootHash : await this.reader.rootHash(size2);
+    try {
+      verifyConsistency(size1, size2, proof, root1, root2);
+      // A size below the head: its root came from the tiles, so tie it to the signed root as well.
+      if (size2 < head.size) verifyConsistency(size2, head.size, await this.reader.consistencyProof(size2, head.size), root2, head.rootHash);
+    } catch (err) {
+      throw this.#corruptTiles(`a consistency proof from ${size1} to ${size2} built from the stored tiles does not verify against the signed root`, err);
+    }
+    return { proof, rootHash: root2 };
   }
 
   /** Finishes the batch in flight and every queued submission, then refuses new ones. */
@@ -180,9 +239,10 @@ export class TransparencyLog {
     const started = performance.now();
     try {
       const results = await this.store.append(this.id, (ctx) => this.#build(ctx, batch));
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      // Recorded before any submitter hears of it (head-record.ts).
       const head = results[0]?.head;
-      if (head !== undefined && (this.#latest === undefined || head.size > this.#latest.size)) this.#latest = head;
+      if (head !== undefined) await this.#accept(head, true);
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
       this.#onBatch?.({ appended: results.filter((r) => r.created).length, answered: batch.length, ms: performance.now() - started });
     } catch (err) {
       this.tiles.clear();
@@ -192,8 +252,10 @@ export class TransparencyLog {
   }
 
   async #build(ctx: AppendContext, batch: readonly Pending[]) {
+    if (this.#halted !== undefined) throw this.#halted;
     const committed = ctx.head;
     if (committed === undefined) throw new KeylessError('ERR_STORE', `log ${this.id} has no head; was it opened?`);
+    await this.#checkRightEdge(ctx, committed);
     const existing = await ctx.findLeaves(batch.map((p) => p.leafHash));
     // Each distinct new leaf gets the next index; a repeat (in the log, or earlier in this batch) gets the first.
     const time = Math.floor(this.#now() / 1000);
@@ -241,9 +303,135 @@ export class TransparencyLog {
     const reader = new TreeReader(read, this.tiles);
     const results: Sequenced[] = [];
     for (const { entry, created } of outcome) {
-      results.push({ created, entry, head, inclusionProof: await reader.inclusionProof(entry.index, head.size) });
+      results.push({ created, entry, head, inclusionProof: this.#checkedInclusion(entry, head, await reader.inclusionProof(entry.index, head.size)) });
     }
     return results;
+  }
+
+  /**
+   * Takes a head read from the store or just committed: it must extend the last head seen (a head from another
+   * frontend is checked by a consistency proof), and it is recorded before it is returned.
+   */
+  async #accept(head: LogHead, ours: boolean): Promise<LogHead> {
+    const latest = this.#latest;
+    if (latest !== undefined && head.size <= latest.size) {
+      if (head.size === latest.size && !bytesEqual(head.rootHash, latest.rootHash)) {
+        throw this.#halt(this.#rollback('the store holds another tree of the same size', latest, head));
+      }
+      // An acknowledgement of ours can arrive after a larger head from another frontend was seen: that one stands.
+      return head.size === latest.size || ours ? head : latest;
+    }
+    if (latest !== undefined && !ours) {
+      try {
+        verifyConsistency(latest.size, head.size, await this.reader.consistencyProof(latest.size, head.size), latest.rootHash, head.rootHash);
+      } catch (err) {
+        throw this.#halt(this.#rollback(`the store's new tree does not extend the last one seen (${(err as Error).message})`, latest, head));
+      }
+    }
+    if (this.#latest === undefined || head.size > this.#latest.size) {
+      this.#record?.write(this.id, head);
+      this.#latest = head;
+    }
+    return head;
+  }
+
+  // The signed head must say what the store says, and the stored tiles must give its root.
+  async #checkStoredHead(head: LogHead): Promise<void> {
+    let cp;
+    try {
+      cp = parseCheckpoint(parseSignedNote(head.checkpoint).text);
+    } catch (err) {
+      throw new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: the stored checkpoint does not parse: ${(err as Error).message}`, { logId: this.id }, { cause: err });
+    }
+    if (cp.origin !== this.origin || cp.size !== head.size || !bytesEqual(cp.rootHash, head.rootHash)) {
+      throw new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: the stored checkpoint (${cp.origin}, size ${cp.size}) does not match the stored head (size ${head.size})`, {
+        logId: this.id,
+        checkpoint: head.checkpoint,
+      });
+    }
+    this.tiles.clear();
+    let computed: Uint8Array;
+    try {
+      computed = await this.reader.rootHash(head.size);
+    } catch (err) {
+      throw new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: the stored tiles cannot give the root of the tree of size ${head.size}: ${(err as Error).message}`, { logId: this.id }, { cause: err });
+    }
+    if (!bytesEqual(computed, head.rootHash)) {
+      throw new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: the stored tiles give another root than the signed head of size ${head.size}`, {
+        logId: this.id,
+        size: head.size,
+        signedRoot: hexEncode(head.rootHash),
+        tilesRoot: hexEncode(computed),
+      });
+    }
+  }
+
+  // The store's head must be the recorded tree or extend it.
+  async #checkExtends(recorded: LogHead, head: LogHead): Promise<void> {
+    if (head.size < recorded.size) throw this.#rollback(`the store holds ${head.size} entries, fewer than the ${recorded.size} of a checkpoint already published`, recorded, head);
+    if (head.size === recorded.size) {
+      if (!bytesEqual(head.rootHash, recorded.rootHash)) throw this.#rollback('the store holds another tree of the recorded size', recorded, head);
+      return;
+    }
+    try {
+      verifyConsistency(recorded.size, head.size, await this.reader.consistencyProof(recorded.size, head.size), recorded.rootHash, head.rootHash);
+    } catch (err) {
+      throw this.#rollback(`the store's tree does not extend the recorded one (${(err as Error).message})`, recorded, head);
+    }
+  }
+
+  // Under the write lock, before anything is built on it: the committed right edge must give the committed root.
+  // A memo hit in the common case (the previous batch computed this root from the tiles it wrote).
+  async #checkRightEdge(ctx: AppendContext, committed: LogHead): Promise<void> {
+    const root = (): Promise<Uint8Array> => new TreeReader((level, index) => ctx.readTile(level, index), this.tiles).rootHash(committed.size);
+    if (bytesEqual(await root(), committed.rootHash)) return;
+    this.tiles.clear(); // perhaps only the cache was stale (another frontend appended); read the store again
+    const fromStore = await root();
+    if (bytesEqual(fromStore, committed.rootHash)) return;
+    throw this.#halt(new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: the stored tiles give another root than the committed head of size ${committed.size}; nothing is appended`, {
+      logId: this.id,
+      size: committed.size,
+      signedRoot: hexEncode(committed.rootHash),
+      tilesRoot: hexEncode(fromStore),
+    }));
+  }
+
+  #checkedInclusion(entry: StoredEntry, head: LogHead, proof: Uint8Array[]): Uint8Array[] {
+    try {
+      if (!bytesEqual(leafHash(entry.body), entry.leafHash)) throw new Error(`the stored body of entry ${entry.index} does not hash to its leaf hash`);
+      verifyInclusion(entry.index, head.size, entry.leafHash, proof, head.rootHash);
+    } catch (err) {
+      throw this.#corruptTiles(`the inclusion proof of entry ${entry.index} in the tree of size ${head.size} does not verify against the signed root`, err);
+    }
+    return proof;
+  }
+
+  #corruptTiles(message: string, cause: unknown): KeylessError {
+    this.tiles.clear();
+    return new KeylessError('ERR_STORE_CORRUPT', `log ${this.origin}: ${message}; stored data is corrupt (run keyless log fsck)`, {
+      logId: this.id,
+      reason: (cause as Error).message,
+    }, { cause });
+  }
+
+  #rollback(reason: string, recorded: LogHead, found: LogHead | undefined): KeylessError {
+    return new KeylessError(
+      'ERR_STORE_ROLLBACK',
+      `log ${this.origin} would fork: ${reason}. Published: size ${recorded.size}; store: ${found === undefined ? 'empty' : `size ${found.size}`}. ` +
+        'Restore the data from a backup that holds the published tree; if none does, the log cannot go on without forking and must be retired (see README, "Recovering a log").',
+      {
+        logId: this.id,
+        origin: this.origin,
+        recordedCheckpoint: recorded.checkpoint,
+        storeCheckpoint: found?.checkpoint ?? null,
+        ...(this.#record !== undefined && { record: this.#record.location }),
+      },
+    );
+  }
+
+  #halt(err: KeylessError): KeylessError {
+    this.#halted ??= err;
+    return err;
   }
 
   #signHead(size: number, rootHash: Uint8Array): LogHead {

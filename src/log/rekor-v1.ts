@@ -125,8 +125,8 @@ export class RekorV1Api {
     if (!Number.isSafeInteger(firstSize) || firstSize < 1) throw new KeylessError('ERR_REQUEST', 'firstSize must be an integer of at least 1');
     if (!Number.isSafeInteger(lastSize) || lastSize < firstSize) throw new KeylessError('ERR_REQUEST', 'lastSize must be an integer no smaller than firstSize');
     if (lastSize > head.size) throw new KeylessError('ERR_REQUEST', `lastSize ${lastSize} is beyond the tree size ${head.size}`);
-    const [hashes, root] = await Promise.all([this.log.consistencyProof(firstSize, lastSize), this.log.reader.rootHash(lastSize)]);
-    return { rootHash: hexEncode(root), hashes: hashes.map(hexEncode) };
+    const { proof, rootHash } = await this.log.consistencyProof(firstSize, lastSize);
+    return { rootHash: hexEncode(rootHash), hashes: proof.map(hexEncode) };
   }
 
   /** POST /api/v1/index/retrieve: `{hash?, publicKey?: {format, content}, email?, operator?}` → entry UUIDs. */
@@ -174,7 +174,7 @@ export class RekorV1Api {
 
   async #withProof(entry: StoredEntry): Promise<Record<string, RekorV1Entry>> {
     const head = await this.log.head();
-    const inclusionProof = await this.log.inclusionProof(entry.index, head.size);
+    const inclusionProof = await this.log.inclusionProof(entry, head);
     return { [this.uuid(entry)]: this.#anon({ created: false, entry, head, inclusionProof }) };
   }
 

@@ -67,7 +67,7 @@ export class RekorV2Api {
     const head = await this.log.head();
     if (index >= head.size) throw new KeylessError('ERR_NOT_FOUND', `log index ${index} is beyond the tree of size ${head.size}`, { treeSize: head.size });
     const stored = await this.log.entry(index);
-    const proof = await this.log.inclusionProof(index, head.size);
+    const proof = await this.log.inclusionProof(stored, head);
     return {
       logIndex: String(index),
       logId: { keyId: base64Encode(this.log.signer.logId) },

@@ -24,6 +24,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_TOO_LARGE: 413,
   ERR_PUSHBACK: 503,
   ERR_STORE: 500,
+  ERR_STORE_ROLLBACK: 500,
+  ERR_STORE_CORRUPT: 500,
   ERR_SERVICE: 502,
 };
 

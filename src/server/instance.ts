@@ -3,6 +3,7 @@
  * runs one; tests start one in-process or as a child process.
  */
 import { createPrivateKey, generateKeyPairSync, randomInt } from 'node:crypto';
+import { FileHeadRecord } from '../log/head-record.js';
 import { TransparencyLog } from '../log/log.js';
 import { RekorV1Api } from '../log/rekor-v1.js';
 import { RekorV2Api } from '../log/rekor-v2.js';
@@ -87,12 +88,14 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
   const services: Mutable<AppServices> = {};
   const base = opts.publicUrl.replace(/\/+$/, '');
   let tsaChain: Uint8Array[] = [];
+  // Outside db/: a lost WAL or a restored copy of db/ leaves it as it was (head-record.ts).
+  const record = new FileHeadRecord(dataPath(opts.dataDir, 'checkpoints'));
 
   if (only.has('log')) {
     store ??= await openStore(opts);
     const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
     const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
-    const common = { store, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
+    const common = { store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
     const v1 = await new TransparencyLog({
       ...observed(opts.metrics, 'rekor-v1'),
       id: 'rekor-v1',
@@ -133,7 +136,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     // The CT log runs on the same engine as the transparency logs: an SCT is signed only after its precertificate
     // entry is durably in the tree.
     const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
-    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...(opts.now ? { now: opts.now } : {}) }).open();
+    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, record, ...(opts.now ? { now: opts.now } : {}) }).open();
     const log = ctLog;
     const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };

@@ -11,6 +11,7 @@ import { flag, parse, str, usageError } from '../args.js';
 import { loadTrustedRoot, readPublicKey, type Output } from '../io.js';
 
 export const USAGE = `Usage: keyless log audit --url URL (--public-key FILE | --trusted-root FILE) [options]
+       keyless log fsck [--data-dir DIR | --postgres-url URL] (check a stopped instance's store; see log fsck --help)
 
 Checks that a transparency log's latest checkpoint is signed by the log and extends the last one this monitor
 saw. Exit 0: consistent (or first run); 1: the log is inconsistent (evidence printed as JSON); 2: could not check.
@@ -35,6 +36,7 @@ const OPTIONS = {
 
 export async function logCommand(argv: string[], io: Output): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'fsck') return (await import('./log-fsck.js')).fsckCommand(rest, io);
   if (sub !== 'audit') throw usageError(sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`, USAGE);
   const parsed = parse(rest, OPTIONS, USAGE);
   const url = str(parsed, 'url');

@@ -102,6 +102,14 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+/** A refusal to serve a rolled-back store shows what was published and what the store holds, before the one-line error. */
+function printStoreEvidence(err: unknown, io: Output): void {
+  if (!(err instanceof KeylessError) || err.code !== 'ERR_STORE_ROLLBACK') return;
+  const { recordedCheckpoint, storeCheckpoint, record } = err.details;
+  io.err(`keyless serve: the last checkpoint this log published (recorded in ${String(record)}):\n${String(recordedCheckpoint)}`);
+  io.err(storeCheckpoint === null ? 'keyless serve: the store holds no checkpoint.' : `keyless serve: the store's checkpoint:\n${String(storeCheckpoint)}`);
+}
+
 export async function serve(argv: string[], io: Output): Promise<number> {
   const parsed = parse(argv, OPTIONS, USAGE);
   if (parsed.positionals.length > 0) throw usageError(`unexpected argument ${parsed.positionals[0]}`, USAGE);
@@ -144,7 +152,10 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const oidcConfig = get('oidc-config');
   const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
   const metrics = createMetrics();
-  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics });
+  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics }).catch((err: unknown) => {
+    printStoreEvidence(err, io);
+    throw err;
+  });
   if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
   const trustedRootJson = serializeTrustedRoot(instance.trustedRoot());
   const signingConfigJson = serializeSigningConfig(instance.signingConfig());

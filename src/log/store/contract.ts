@@ -31,7 +31,19 @@ export function storeError(message: string, details: Record<string, unknown> = {
 export function wrapDriverError(err: unknown, operation: string, logId?: string): KeylessError {
   if (err instanceof KeylessError) return err;
   const reason = err instanceof Error ? err.message : String(err);
+  if (isCorruption(err)) {
+    return new KeylessError('ERR_STORE_CORRUPT', `log store: ${operation} failed, the database is corrupt: ${reason} (stop the server, run keyless log fsck, restore a backup)`, {
+      operation,
+      ...(logId !== undefined && { logId }),
+    }, { cause: err });
+  }
   return storeError(`log store: ${operation} failed: ${reason}`, logId === undefined ? { operation } : { operation, logId }, err);
+}
+
+/** SQLite's "database disk image is malformed" family and "file is not a database"; PostgreSQL's data_corrupted (XX001) and index_corrupted (XX002). */
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code === 'XX001' || code === 'XX002');
 }
 
 function isIndex(n: unknown): n is number {

@@ -20,6 +20,7 @@
  * so there is no `-shm` file. Like every fcntl lock, it is not reliable on network file systems.
  */
 import Database from 'better-sqlite3';
+import { KeylessError } from '../../core/errors.js';
 import type { AppendBatch, AppendContext, LogHead, LogStore, StoredEntry } from './types.js';
 import { AppendQueue, checkTileGrowth, fencedContext, hex, searchRows, storeError, validateBatch, view, wrapDriverError } from './contract.js';
 
@@ -109,6 +110,7 @@ function openLocked(path: string, busyTimeoutMs: number): Database.Database {
     db.pragma('fullfsync = ON'); // macOS: fsync alone does not reach the platter
     db.pragma('checkpoint_fullfsync = ON');
     db.pragma('foreign_keys = ON');
+    checkIntegrity(db, path);
     // The first write takes the exclusive lock; EXCLUSIVE mode keeps it until close.
     db.exec('BEGIN IMMEDIATE');
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -128,6 +130,24 @@ function openLocked(path: string, busyTimeoutMs: number): Database.Database {
       throw storeError(`log store: ${path} is in use by another keyless process (SQLite exclusive lock); one process per data directory`, { path }, err);
     }
     throw wrapDriverError(err, 'open');
+  }
+}
+
+/**
+ * `PRAGMA quick_check` at open: every page and cell of every table and index is well formed (O(size of the
+ * file), about a second per few hundred MB; it skips only the cross-check of index contents against tables that
+ * `integrity_check` adds). A database with damaged pages is refused before it is served or written to. What the
+ * pages say is checked above this layer: the tree's root against the signed head (log.ts), and every tile and
+ * entry by `keyless log fsck`.
+ */
+function checkIntegrity(db: Database.Database, path: string): void {
+  const rows = db.pragma('quick_check(20)') as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
+  if (problems.length > 0) {
+    throw new KeylessError('ERR_STORE_CORRUPT', `log store: ${path} fails SQLite's integrity check: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}. Stop here: restore the data directory from a backup (see README, "Recovering a log")`, {
+      path,
+      problems,
+    });
   }
 }
 
