@@ -28,11 +28,12 @@
 import { formatCheckpoint, parseCheckpoint } from '../core/checkpoint.js';
 import { bytesEqual, hexEncode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
-import { leafHash, verifyConsistency, verifyInclusion } from '../core/merkle.js';
+import { leafHash, rootFromLeaves, verifyConsistency, verifyInclusion } from '../core/merkle.js';
 import { parseSignedNote, signNote } from '../core/note.js';
 import type { HeadRecord } from './head-record.js';
 import type { LogSigner } from './signer.js';
 import type { AppendContext, LogHead, LogStore, StoredEntry } from './store/types.js';
+import { TILE_HEIGHT as TILE_LEVEL_HEIGHT, TILE_WIDTH as TILE_FULL } from './tiles.js';
 import { appendLeaves, TileCache, TreeReader } from './tree.js';
 
 export interface LogOptions {
@@ -213,6 +214,28 @@ export class TransparencyLog {
       throw this.#corruptTiles(`a consistency proof from ${size1} to ${size2} built from the stored tiles does not verify against the signed root`, err);
     }
     return { proof, rootHash: root2 };
+  }
+
+  /**
+   * The first `width` hashes of stored tile (level, index) of the tree of `head`, as tile clients fetch them. A
+   * full tile is checked first against the hash its parent tile holds for it (its Merkle root), so a flipped bit
+   * is refused with ERR_STORE_CORRUPT instead of being served as proof material. (A partial tile is on the right
+   * edge, which open() checked against the signed root and only this log has written since.)
+   */
+  async tile(level: number, index: number, width: number, head: LogHead): Promise<Uint8Array> {
+    const hashes = await this.store.readTile(this.id, level, index);
+    if (hashes === undefined || hashes.length < width * 32) {
+      throw new KeylessError('ERR_STORE', `tile ${level}/${index} is missing from storage although the tree of size ${head.size} covers it`, { level, index });
+    }
+    const served = hashes.subarray(0, width * 32);
+    if (width === TILE_FULL) {
+      const root = rootFromLeaves(Array.from({ length: TILE_FULL }, (_, i) => served.subarray(i * 32, (i + 1) * 32)));
+      const parent = await this.reader.nodeHash(TILE_LEVEL_HEIGHT * (level + 1), index, head.size);
+      if (!bytesEqual(root, parent)) {
+        throw this.#corruptTiles(`stored tile ${level}/${index} does not hash to the root its parent tile holds for it`, new Error(`tile root ${hexEncode(root)}, parent holds ${hexEncode(parent)}`));
+      }
+    }
+    return served;
   }
 
   /** Finishes the batch in flight and every queued submission, then refuses new ones. */

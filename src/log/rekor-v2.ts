@@ -99,11 +99,7 @@ export class RekorV2Api {
     }
     const immutable = parsed.width === TILE_WIDTH;
     if (parsed.kind === 'hash') {
-      const hashes = await this.log.store.readTile(this.log.id, parsed.level, parsed.index);
-      if (hashes === undefined || hashes.length < parsed.width * 32) {
-        throw new KeylessError('ERR_STORE', `tile ${path} is missing from storage although the tree of size ${head.size} covers it`);
-      }
-      return { body: hashes.subarray(0, parsed.width * 32), contentType: 'application/octet-stream', immutable };
+      return { body: await this.log.tile(parsed.level, parsed.index, parsed.width, head), contentType: 'application/octet-stream', immutable };
     }
     const entries = await this.log.store.readEntries(this.log.id, parsed.index * TILE_WIDTH, parsed.width);
     if (entries.length !== parsed.width) {

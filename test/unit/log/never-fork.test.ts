@@ -185,6 +185,9 @@ describe('corrupted tiles', () => {
     const proof = await log.inclusionProof(far, head); // uses tile 0/000 only through its root, stored above
     verifyInclusion(400, 600, far.leafHash, proof, head.rootHash);
     await assert.rejects(log.consistencyProof(11, 600), coded('ERR_STORE_CORRUPT'));
+    // Tile clients get the tile itself: the flipped one is refused, its neighbour is served.
+    await assert.rejects(log.tile(0, 0, 256, head), coded('ERR_STORE_CORRUPT'));
+    assert.equal((await log.tile(0, 1, 256, head)).length, 256 * 32);
     const report = await fsckLog(store, 'test');
     assert.ok(report.problemCount >= 1, 'fsck finds the flipped bit');
     assert.ok(report.problems.some((p) => p.includes('entry 10') && p.includes('tile/0/000')), report.problems.join('\n'));

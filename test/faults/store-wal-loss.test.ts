@@ -1,0 +1,133 @@
+// Fault: a lost or truncated SQLite WAL. Each round writes under load, kills the server with -9, then truncates
+// the WAL at a random point, deletes it, or leaves it alone. The server must then either start with every
+// acknowledged entry, or refuse with ERR_STORE_ROLLBACK and both checkpoints as evidence; after a refusal the
+// "backup" (the undamaged files) is restored and it must start. Across all rounds `keyless log audit` (the real
+// CLI, keeping its state file) never sees two inconsistent checkpoints. Rounds: KEYLESS_WAL_ROUNDS (default 20).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { base64Decode, hexEncode } from '../../src/core/encoding.js';
+import { leafHash } from '../../src/core/merkle.js';
+import { decodeEntryBundle, entriesPath, TILE_WIDTH, tileWidth } from '../../src/log/tiles.js';
+import { entryKey, hashedRekordV2, type EntryKey } from '../helpers/entries.js';
+import { startServe, tempDir, type Served } from '../helpers/serve.js';
+import { ROOT } from '../helpers/vectors.js';
+
+const ROUNDS = Number(process.env.KEYLESS_WAL_ROUNDS ?? 20);
+const WRITERS = 8;
+
+interface Ack {
+  readonly index: number;
+  readonly leafHash: string;
+}
+
+function keyless(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Writes for `ms`, then kills the server mid-load; resolves once every writer has stopped. */
+async function loadThenKill(served: Served, key: EntryKey, acks: Ack[], ms: number): Promise<void> {
+  const { url } = served;
+  let stop = false;
+  const writer = async (): Promise<void> => {
+    while (!stop) {
+      let json: { logIndex: string; canonicalizedBody: string };
+      try {
+        const res = await fetch(`${url}/rekor-v2/api/v2/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hashedRekordV2(key)) });
+        if (res.status !== 201) return;
+        json = (await res.json()) as typeof json;
+      } catch {
+        return; // killed mid-request or mid-response: not acknowledged
+      }
+      acks.push({ index: Number(json.logIndex), leafHash: hexEncode(leafHash(base64Decode(json.canonicalizedBody))) });
+    }
+  };
+  const writers = Array.from({ length: WRITERS }, writer);
+  await new Promise((r) => setTimeout(r, ms));
+  await served.kill();
+  stop = true;
+  await Promise.all(writers);
+}
+
+async function checkAcks(url: string, acks: readonly Ack[]): Promise<void> {
+  const size = Number((await (await fetch(`${url}/rekor-v2/checkpoint`)).text()).split('\n')[1]);
+  const bundles = new Map<number, Uint8Array[]>();
+  for (const ack of acks) {
+    assert.ok(ack.index < size, `acknowledged entry ${ack.index} is beyond the tree size ${size}`);
+    const n = Math.floor(ack.index / TILE_WIDTH);
+    if (!bundles.has(n)) {
+      const res = await fetch(`${url}/rekor-v2/${entriesPath(n, tileWidth(0, n, size))}`);
+      assert.equal(res.status, 200);
+      bundles.set(n, decodeEntryBundle(new Uint8Array(await res.arrayBuffer())));
+    }
+    const body = bundles.get(n)![ack.index % TILE_WIDTH];
+    assert.ok(body !== undefined, `acknowledged entry ${ack.index} is missing`);
+    assert.equal(hexEncode(leafHash(body)), ack.leafHash, `entry ${ack.index} changed`);
+  }
+}
+
+describe('fault: a lost or truncated WAL', () => {
+  const dir = tempDir('keyless-wal-');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(`never serves a rolled-back log: ${ROUNDS} rounds of kill -9 and WAL damage`, { timeout: 600_000 }, async () => {
+    const dataDir = join(dir, 'data');
+    const db = join(dataDir, 'db', 'log.sqlite');
+    const wal = `${db}-wal`;
+    const backup = join(dir, 'backup');
+    mkdirSync(backup);
+    const auditState = join(dir, 'audit.json');
+    const key = entryKey();
+    const acks: Ack[] = [];
+    const outcomes = { started: 0, refused: 0, damaged: 0 };
+
+    for (let round = 0; round <= ROUNDS; round++) {
+      let served: Served;
+      try {
+        served = await startServe(['--only', 'log'], { dataDir });
+        outcomes.started++;
+      } catch (err) {
+        // Refused: it must say why, with both checkpoints, and nothing else.
+        const message = (err as Error).message;
+        assert.match(message, /\[ERR_STORE_ROLLBACK\]/, message);
+        assert.match(message, /the last checkpoint this log published[^\n]*:\n[^\n]+\n\d+\n/, message);
+        outcomes.refused++;
+        // Restore the backup: the files as they were before the damage.
+        for (const name of ['log.sqlite', 'log.sqlite-wal']) {
+          if (existsSync(join(backup, name))) copyFileSync(join(backup, name), join(dataDir, 'db', name));
+          else rmSync(join(dataDir, 'db', name), { force: true });
+        }
+        served = await startServe(['--only', 'log'], { dataDir });
+      }
+      await checkAcks(served.url, acks);
+      const audit = keyless(['log', 'audit', '--url', `${served.url}/rekor-v2`, '--trusted-root', join(dataDir, 'trusted_root.json'), '--state', auditState]);
+      assert.equal(audit.status, 0, `log audit after round ${round}: ${audit.stdout}${audit.stderr}`);
+      if (round === ROUNDS) {
+        await served.stop();
+        break;
+      }
+
+      await loadThenKill(served, key, acks, 150 + Math.floor(Math.random() * 400));
+
+      // The backup, then the damage.
+      rmSync(join(backup, 'log.sqlite-wal'), { force: true });
+      copyFileSync(db, join(backup, 'log.sqlite'));
+      if (existsSync(wal)) copyFileSync(wal, join(backup, 'log.sqlite-wal'));
+      if (existsSync(wal) && statSync(wal).size > 0) {
+        if (round % 3 === 0) {
+          unlinkSync(wal);
+          outcomes.damaged++;
+        } else if (round % 3 === 1) {
+          truncateSync(wal, Math.floor(Math.random() * statSync(wal).size));
+          outcomes.damaged++;
+        }
+      }
+    }
+    console.log(`# WAL loss: ${ROUNDS} rounds, ${outcomes.damaged} WALs damaged, ${outcomes.refused} refusals (ERR_STORE_ROLLBACK), ${acks.length} acknowledged entries all present`);
+    assert.ok(outcomes.refused >= 1, 'at least one damaged WAL lost acknowledged entries, and the server refused it');
+    assert.ok(acks.length > ROUNDS * 10, `the load acknowledged ${acks.length} entries`);
+  });
+});
