@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { base64Decode, hexEncode } from '../../src/core/encoding.js';
@@ -14,6 +15,17 @@ import { decodeEntryBundle, entriesPath, TILE_WIDTH, tileWidth } from '../../src
 import { entryKey, hashedRekordV2, type EntryKey } from '../helpers/entries.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 const ROUNDS = Number(process.env.KEYLESS_WAL_ROUNDS ?? 20);
 const WRITERS = 8;
@@ -83,48 +95,58 @@ describe('fault: a lost or truncated WAL', () => {
     const key = entryKey();
     const acks: Ack[] = [];
     const outcomes = { started: 0, refused: 0, damaged: 0 };
+    // One port for every round: the audit state names the log's URL.
+    const port = ['--port', String(await freePort())];
+    let current: Served | undefined;
+    try {
 
-    for (let round = 0; round <= ROUNDS; round++) {
-      let served: Served;
-      try {
-        served = await startServe(['--only', 'log'], { dataDir });
-        outcomes.started++;
-      } catch (err) {
-        // Refused: it must say why, with both checkpoints, and nothing else.
-        const message = (err as Error).message;
-        assert.match(message, /\[ERR_STORE_ROLLBACK\]/, message);
-        assert.match(message, /the last checkpoint this log published[^\n]*:\n[^\n]+\n\d+\n/, message);
-        outcomes.refused++;
-        // Restore the backup: the files as they were before the damage.
-        for (const name of ['log.sqlite', 'log.sqlite-wal']) {
-          if (existsSync(join(backup, name))) copyFileSync(join(backup, name), join(dataDir, 'db', name));
-          else rmSync(join(dataDir, 'db', name), { force: true });
+      for (let round = 0; round <= ROUNDS; round++) {
+        let served: Served;
+        try {
+          served = await startServe(['--only', 'log', ...port], { dataDir });
+          outcomes.started++;
+        } catch (err) {
+          // Refused: it must say why, with both checkpoints, and nothing else.
+          const message = (err as Error).message;
+          assert.match(message, /\[ERR_STORE_ROLLBACK\]/, message);
+          assert.match(message, /the last checkpoint this log published[^\n]*:\n[^\n]+\n\d+\n/, message);
+          outcomes.refused++;
+          // Restore the backup: the files as they were before the damage.
+          for (const name of ['log.sqlite', 'log.sqlite-wal']) {
+            if (existsSync(join(backup, name))) copyFileSync(join(backup, name), join(dataDir, 'db', name));
+            else rmSync(join(dataDir, 'db', name), { force: true });
+          }
+          served = await startServe(['--only', 'log', ...port], { dataDir });
         }
-        served = await startServe(['--only', 'log'], { dataDir });
-      }
-      await checkAcks(served.url, acks);
-      const audit = keyless(['log', 'audit', '--url', `${served.url}/rekor-v2`, '--trusted-root', join(dataDir, 'trusted_root.json'), '--state', auditState]);
-      assert.equal(audit.status, 0, `log audit after round ${round}: ${audit.stdout}${audit.stderr}`);
-      if (round === ROUNDS) {
-        await served.stop();
-        break;
-      }
+        current = served;
+        await checkAcks(served.url, acks);
+        const audit = keyless(['log', 'audit', '--url', `${served.url}/rekor-v2`, '--trusted-root', join(dataDir, 'trusted_root.json'), '--state', auditState]);
+        assert.equal(audit.status, 0, `log audit after round ${round}: ${audit.stdout}${audit.stderr}`);
+        if (round === ROUNDS) {
+          current = undefined;
+          await served.stop();
+          break;
+        }
 
-      await loadThenKill(served, key, acks, 150 + Math.floor(Math.random() * 400));
+        await loadThenKill(served, key, acks, 150 + Math.floor(Math.random() * 400));
+        current = undefined;
 
-      // The backup, then the damage.
-      rmSync(join(backup, 'log.sqlite-wal'), { force: true });
-      copyFileSync(db, join(backup, 'log.sqlite'));
-      if (existsSync(wal)) copyFileSync(wal, join(backup, 'log.sqlite-wal'));
-      if (existsSync(wal) && statSync(wal).size > 0) {
-        if (round % 3 === 0) {
-          unlinkSync(wal);
-          outcomes.damaged++;
-        } else if (round % 3 === 1) {
-          truncateSync(wal, Math.floor(Math.random() * statSync(wal).size));
-          outcomes.damaged++;
+        // The backup, then the damage.
+        rmSync(join(backup, 'log.sqlite-wal'), { force: true });
+        copyFileSync(db, join(backup, 'log.sqlite'));
+        if (existsSync(wal)) copyFileSync(wal, join(backup, 'log.sqlite-wal'));
+        if (existsSync(wal) && statSync(wal).size > 0) {
+          if (round % 3 === 0) {
+            unlinkSync(wal);
+            outcomes.damaged++;
+          } else if (round % 3 === 1) {
+            truncateSync(wal, Math.floor(Math.random() * statSync(wal).size));
+            outcomes.damaged++;
+          }
         }
       }
+    } finally {
+      await current?.kill();
     }
     console.log(`# WAL loss: ${ROUNDS} rounds, ${outcomes.damaged} WALs damaged, ${outcomes.refused} refusals (ERR_STORE_ROLLBACK), ${acks.length} acknowledged entries all present`);
     assert.ok(outcomes.refused >= 1, 'at least one damaged WAL lost acknowledged entries, and the server refused it');
