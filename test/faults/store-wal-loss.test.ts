@@ -99,7 +99,6 @@ describe('fault: a lost or truncated WAL', () => {
     const port = ['--port', String(await freePort())];
     let current: Served | undefined;
     try {
-
       for (let round = 0; round <= ROUNDS; round++) {
         let served: Served;
         try {
