@@ -50,7 +50,7 @@ async function submitToCtLog(ct: SctSource, chain: Uint8Array[]): Promise<Uint8A
   try {
     sct = await ct.addPreChain(chain);
   } catch (err) {
-    if (isKeylessError(err) && (err.code === 'ERR_PUSHBACK' || err.code === 'ERR_STORE')) throw err;
+    if (isKeylessError(err) && (err.code === 'ERR_PUSHBACK' || err.code === 'ERR_STORE' || err.code === 'ERR_STORE_UNAVAILABLE')) throw err;
     throw new Error(`Error entering certificate in CTL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   try {
