@@ -4,7 +4,7 @@
  * A disk that is full or a database that is down makes every request fail the same way; logging each one with
  * its stack (about 1.3 KB) fills the disk that is already full and hides everything else. So:
  *  1. a stack trace is written only when the logger is at debug level;
- *  2. the first occurrence of an error (same code, same message) in an interval is logged in full;
+ *  2. the first occurrence of an error (same code, same message up to its numbers) in an interval is logged in full;
  *  3. later ones in that interval are only counted, and when the interval ends one line says how many there were.
  * The clock and the output are injectable, so the limiter is tested without sleeping.
  */
@@ -59,7 +59,8 @@ export function createErrorLog(options: ErrorLogOptions = {}): ErrorLog {
   return {
     report(sink, err, fields = {}) {
       const { code, message } = describeError(err);
-      const key = `${code}\n${message}`;
+      // Numbers that vary (queue lengths, sizes, ports) do not make an error a different one.
+      const key = `${code}\n${message.replace(/\d+/g, '#')}`;
       const t = now();
       const s = seen.get(key);
       if (s !== undefined && t - s.windowStart < interval) {
