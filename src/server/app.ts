@@ -4,8 +4,6 @@
  * in-process with `app.inject` (request in, response out, no socket).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
 import { sendError } from './errors.js';
@@ -43,7 +41,7 @@ export interface ServerTimeouts {
   readonly headersMs: number;
   /** From connecting to the end of the request body; a half-sent body is answered 408 and the socket closed. */
   readonly requestMs: number;
-  /** An idle keep-alive connection is closed after this. */
+  /** An idle keep-alive connection is closed after this. (A connection with no traffic at all for twice requestMs is closed too.) */
   readonly keepAliveMs: number;
 }
 
@@ -86,20 +84,17 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const errorLog = opts.errorLog ?? createErrorLog();
   const https = opts.https;
+  // headersTimeout and connectionsCheckingInterval go to Node's server directly: Node checks the header and request
+  // timeouts only every connectionsCheckingInterval, 30 s by default, far too coarse for a 1 s timeout.
+  const nodeServerOptions = {
+    headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
+  };
   const app = Fastify({
-    // Our own server, because fastify does not pass headersTimeout or connectionsCheckingInterval through: Node
-    // checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-      const options = {
-        headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
-        requestTimeout: timeouts.requestMs,
-        keepAliveTimeout: timeouts.keepAliveMs,
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
-      };
-      return https ? createHttpsServer({ ...options, cert: https.cert, key: https.key }, handler) : createHttpServer(options, handler);
-    },
-    // Also the socket's inactivity timeout: a connection that stalls mid-request without sending anything is cut.
-    connectionTimeout: timeouts.requestMs,
+    ...(https ? { https: { ...nodeServerOptions, cert: https.cert, key: https.key } } : { http: nodeServerOptions }),
+    // The socket's inactivity timeout, for what the request timeout does not cover (a client that stops reading
+    // its response). Twice the request timeout, so that a stalled body gets its 408 from the request timeout first.
+    connectionTimeout: 2 * timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     requestTimeout: timeouts.requestMs,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
