@@ -197,11 +197,18 @@ async function readCapped(response: Response, abort: AbortController, what: stri
   const body = response.body;
   if (body === null) return '';
   const reader = body.getReader();
+  // The deadline also ends a read that the fetch implementation would leave hanging (not every one ties its body
+  // stream to the signal).
+  const aborted = new Promise<never>((_, reject) => {
+    if (abort.signal.aborted) reject(abort.signal.reason);
+    abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), aborted]);
       if (done) break;
       total += value.byteLength;
       if (total > MAX_RESPONSE_BYTES) {
@@ -212,6 +219,7 @@ async function readCapped(response: Response, abort: AbortController, what: stri
     }
   } catch (cause) {
     if (cause instanceof KeylessError) throw cause;
+    void reader.cancel().catch(() => undefined);
     throw issuerError(issuerUrl, `${what} could not be read: ${reasonOf(cause, abort.signal)}`, cause, 'unreachable');
   }
   return new TextDecoder().decode(Buffer.concat(chunks));

@@ -104,8 +104,11 @@ async function timed(check: Check, timeoutMs: number): Promise<CheckResult> {
   }
 }
 
+let probes = 0;
+
 function fileProbe(dir: string): void {
-  const path = join(dir, `.readyz-${process.pid}`);
+  // A name per probe: two /readyz requests at once must not remove each other's file.
+  const path = join(dir, `.readyz-${process.pid}-${probes++}`);
   const data = randomBytes(PROBE_BYTES);
   try {
     const fd = openSync(path, 'w', 0o600);

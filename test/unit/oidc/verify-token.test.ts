@@ -350,3 +350,23 @@ test('the verifier refuses nonsense options as a programmer error', () => {
   assert.throws(() => createTokenVerifier({ issuers: [GITLAB], clockSkewSeconds: -1 }), TypeError);
   assert.throws(() => createTokenVerifier({ issuers: undefined as unknown as IssuerConfig[] }), TypeError);
 });
+
+test('an issuer that starts its answer and then stalls is cut off by the deadline, body included', async () => {
+  const { createIssuerKeys } = await import('../../../src/oidc/issuer-keys.js');
+  const stalling = (async () =>
+    new Response(new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"issuer":'));
+      },
+      // never another byte, and deaf to the signal
+    }), { status: 200 })) as typeof fetch;
+  const keys = createIssuerKeys({ fetch: stalling, now: () => NOW_MS, timeoutMs: 200 });
+  const started = Date.now();
+  await assert.rejects(keys.get(ISSUER), (err) => {
+    assert.ok(err instanceof KeylessError && err.code === 'ERR_ISSUER_UNAVAILABLE', String(err));
+    assert.equal(err.details['failure'], 'unreachable');
+    assert.match(err.message, /could not be read: no complete answer in 0\.2 s/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+});
