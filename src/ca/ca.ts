@@ -4,7 +4,7 @@
  *
  * 1. read the request; the token comes from credentials.oidcIdentityToken, else the Authorization bearer token;
  * 2. verify the token (errors pass through as they are: ERR_TOKEN), and check its issuer is one of ours;
- * 3. map the token to a principal: the SAN and the extension values for its issuer type;
+ * 3. map the token to a principal: the SAN and the extension values for its issuer type, each at most 4 KiB;
  * 4. read the public key and check the proof of possession (a signature over the token's subject), or the CSR;
  * 5. issue a precertificate (Fulcio's profile + the CT poison extension), submit it to the CT log for an SCT;
  * 6. issue the final certificate: the same serial and TBS with the SCT list in place of the poison;
@@ -18,6 +18,7 @@ import { parseCertificate, precertificateTbs, verifyCertificateSignature } from 
 import { publicKeyFromSpki, verifyWithAlgorithm } from '../core/keys.js';
 import { precertPoisonExtension, sctListExtension } from '../log/ct/sct.js';
 import { fulcioExtensionElements } from './extensions.js';
+import { checkClaimSizes } from './claim-caps.js';
 import { issuerTable } from './issuers.js';
 import { principalFor } from './principal.js';
 import { parseSigningCertRequest } from './request.js';
@@ -50,7 +51,7 @@ async function submitToCtLog(ct: SctSource, chain: Uint8Array[]): Promise<Uint8A
   try {
     sct = await ct.addPreChain(chain);
   } catch (err) {
-    if (isKeylessError(err) && (err.code === 'ERR_PUSHBACK' || err.code === 'ERR_STORE')) throw err;
+    if (isKeylessError(err) && (err.code === 'ERR_PUSHBACK' || err.code === 'ERR_STORE' || err.code === 'ERR_STORE_UNAVAILABLE')) throw err;
     throw new Error(`Error entering certificate in CTL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   try {
@@ -88,6 +89,7 @@ export function createCertificateAuthority(opts: CertificateAuthorityOptions): C
     const verified = await opts.tokenVerifier.verify(token);
     issuers.check(verified);
     const principal = principalFor(verified);
+    checkClaimSizes(principal);
     if (!isSanValue(principal.san.value)) {
       throw new KeylessError('ERR_TOKEN', `the token's identity ${JSON.stringify(principal.san.value)} cannot be a certificate SAN (only printable ASCII without spaces)`);
     }

@@ -3,6 +3,7 @@ export { generateCaCertificates, type GenerateCaOptions, type GeneratedCa } from
 export { parseSigningCertRequest, LIMITS, PUBLIC_KEY_ALGORITHMS, type KeyRequest, type PublicKeyAlgorithm, type SigningCertRequest } from './request.js';
 export { acceptedKey, keyFromCsr, verifyProofOfPossession } from './subject-key.js';
 export { principalFor } from './principal.js';
+export { checkClaimSizes, MAX_CLAIM_VALUE_BYTES } from './claim-caps.js';
 export type { FulcioValues, Principal } from './claims.js';
 export type { CaTokenVerifier, IssuerType, VerifiedToken } from './token.js';
 export type {

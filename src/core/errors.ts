@@ -40,6 +40,9 @@ export type ErrorCode =
   | 'ERR_STORE' // the storage backend failed; nothing was acknowledged; HTTP 500
   | 'ERR_STORE_ROLLBACK' // the store holds less than, or other than, a checkpoint the log already published; HTTP 500
   | 'ERR_STORE_CORRUPT' // stored data fails its integrity check (database pages, a tile, a record); HTTP 500
+  | 'ERR_STORE_UNAVAILABLE' // the storage backend is out of reach for now (disk full, I/O error, database down); nothing was acknowledged; HTTP 503 with Retry-After
+  | 'ERR_ISSUER_UNAVAILABLE' // a configured OIDC issuer's discovery or keys cannot be fetched (down, failing, oversized answer); HTTP 503 with Retry-After
+  | 'ERR_CLAIM_TOO_LARGE' // an identity claim that would go into a certificate is longer than the CA's cap; HTTP 400
   | 'ERR_SERVICE' // a service keyless called (CA, log, TSA, issuer) is unreachable or failed (5xx); HTTP 502
   | 'ERR_TOKEN' // an OIDC ID token that is malformed, untrusted, expired or missing claims; HTTP 400/401
   | 'ERR_PROOF_OF_POSSESSION' // the signature proving the caller holds the private key does not verify; HTTP 400

@@ -38,6 +38,8 @@ export interface HeadRecord {
   write(logId: string, head: LogHead): void;
 }
 
+const UNAVAILABLE = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
+
 const SAFE_LOG_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class FileHeadRecord implements HeadRecord {
@@ -69,11 +71,24 @@ export class FileHeadRecord implements HeadRecord {
     const path = this.path(logId);
     const current = this.read(logId);
     if (current !== undefined && current.size >= head.size) return;
+    try {
+      this.#replace(path, head.checkpoint);
+    } catch (err) {
+      // A full or failing disk is an outage like the store's own (503, retry later); the checkpoint is not served.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== undefined && UNAVAILABLE.has(code)) {
+        throw new KeylessError('ERR_STORE_UNAVAILABLE', `the head record ${path} cannot be written: ${(err as Error).message}`, { path, retryable: true, retryAfterSeconds: 2 }, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #replace(path: string, checkpoint: string): void {
     mkdirSync(this.location, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const fd = openSync(tmp, 'wx', 0o644);
     try {
-      writeSync(fd, head.checkpoint);
+      writeSync(fd, checkpoint);
       fsyncSync(fd);
     } catch (err) {
       closeSync(fd);

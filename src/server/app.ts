@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
 import { sendError } from './errors.js';
+import { createErrorLog, type ErrorLog } from './error-log.js';
+import type { ReadinessReport } from './readiness.js';
 import { registerWeb } from './routes/web.js';
 import { registerTufRoutes, type TufRepository } from './tuf/index.js';
 import type { Metrics } from './metrics.js';
@@ -29,6 +31,21 @@ export const REKOR_V2_PREFIX = '/rekor-v2';
 
 /** Largest request body any service accepts, in bytes (documented in the README). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * How long a client may take, in milliseconds (documented in the README; `keyless serve --*-timeout`). Without
+ * them a client that sends its headers and one byte of body holds a socket, and the shutdown, for minutes.
+ */
+export interface ServerTimeouts {
+  /** From connecting to the end of the request headers. */
+  readonly headersMs: number;
+  /** From connecting to the end of the request body; a half-sent body is answered 408 and the socket closed. */
+  readonly requestMs: number;
+  /** An idle keep-alive connection is closed after this. (A connection with no traffic at all for twice requestMs is closed too.) */
+  readonly keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
 
 export interface AppServices {
   readonly logV1?: RekorV1Api;
@@ -55,18 +72,43 @@ export interface AppOptions {
   readonly webDir?: string;
   /** Called for /healthz; a rejection makes the instance report unhealthy. */
   readonly health?: () => Promise<Record<string, unknown>>;
+  /** Called for /readyz; not ready answers 503 with the report (each check named, with its error code). */
+  readonly ready?: () => Promise<ReadinessReport>;
+  /** Client timeouts; DEFAULT_TIMEOUTS unless given. */
+  readonly timeouts?: Partial<ServerTimeouts>;
+  /** Where server-side failures are logged (rate-limited); one per app unless given. */
+  readonly errorLog?: ErrorLog;
 }
 
 export function createApp(services: AppServices, opts: AppOptions = {}): FastifyInstance {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const errorLog = opts.errorLog ?? createErrorLog();
+  const https = opts.https;
+  // headersTimeout and connectionsCheckingInterval go to Node's server directly: Node checks the header and request
+  // timeouts only every connectionsCheckingInterval, 30 s by default, far too coarse for a 1 s timeout.
+  const nodeServerOptions = {
+    headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
+  };
   const app = Fastify({
-    ...(opts.https ? { https: opts.https } : {}),
+    ...(https ? { https: { ...nodeServerOptions, cert: https.cert, key: https.key } } : { http: nodeServerOptions }),
+    // The socket's inactivity timeout, for what the request timeout does not cover (a client that stops reading
+    // its response). Twice the request timeout, so that a stalled body gets its 408 from the request timeout first.
+    connectionTimeout: 2 * timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requestTimeout: timeouts.requestMs,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: opts.logger ?? false,
     // Proto-poisoning in JSON bodies is refused outright rather than stripped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, errorLog));
+  const flusher = setInterval(() => errorLog.flush(), 1000).unref();
+  app.addHook('onClose', async () => {
+    clearInterval(flusher);
+    errorLog.flushAll();
+  });
   opts.metrics?.instrument(app);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 404, message: `no route for ${request.method} ${request.url.split('?')[0]}`, error: 'ERR_NOT_FOUND' }),
@@ -78,6 +120,12 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
     } catch (err) {
       return reply.code(503).send({ status: 'unhealthy', message: err instanceof Error ? err.message : String(err) });
     }
+  });
+  const ready = opts.ready;
+  app.get('/readyz', async (_request, reply) => {
+    const report = ready === undefined ? { ready: true, checks: {} } : await ready();
+    if (!report.ready) void reply.code(503).header('retry-after', '1');
+    return { status: report.ready ? 'ready' : 'not ready', ...report };
   });
 
   if (services.logV1 !== undefined) registerLogV1(app, services.logV1);

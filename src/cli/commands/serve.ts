@@ -9,7 +9,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeylessError } from '../../core/errors.js';
 import { parseIssuerConfig } from '../../oidc/index.js';
-import { createApp } from '../../server/app.js';
+import { createApp, DEFAULT_TIMEOUTS } from '../../server/app.js';
+import { shutdownGracefully } from '../../server/shutdown.js';
+import { readinessChecks, runChecks } from '../../server/readiness.js';
 import { dataPath, ensureDir, ensureFile } from '../../server/data-dir.js';
 import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../server/tuf/index.js';
 import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
@@ -17,6 +19,8 @@ import { createMetrics } from '../../server/metrics.js';
 import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
 import { parse, usageError, type Parsed } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
+
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 
 export const USAGE = `Usage: keyless serve [options]
 
@@ -35,6 +39,12 @@ Options (each also KEYLESS_<NAME> in the environment, e.g. KEYLESS_DATA_DIR, or 
   --postgres-url URL    PostgreSQL connection string
   --postgres-schema S   schema for keyless's tables (default keyless)
   --body-limit BYTES    largest request body accepted (default 1048576)
+  --headers-timeout S   seconds a client may take to send its request headers (default ${DEFAULT_TIMEOUTS.headersMs / 1000})
+  --request-timeout S   seconds a client may take to send its whole request, body included; a half-sent body is
+                        answered 408 and the connection closed (default ${DEFAULT_TIMEOUTS.requestMs / 1000})
+  --keep-alive-timeout S  seconds an idle keep-alive connection stays open (default ${DEFAULT_TIMEOUTS.keepAliveMs / 1000})
+  --shutdown-grace S    on SIGTERM/SIGINT, seconds to let requests in flight finish; then the remaining
+                        connections are closed and the store released (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
   --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)
   --tls-key FILE        the PEM private key for --tls-cert
   --log-level LEVEL     fatal, error, warn (default), info (one JSON line per request), debug
@@ -53,6 +63,10 @@ const OPTIONS = {
   'postgres-url': { type: 'string' },
   'postgres-schema': { type: 'string' },
   'body-limit': { type: 'string' },
+  'headers-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'log-level': { type: 'string' },
@@ -61,6 +75,15 @@ const OPTIONS = {
 } as const;
 
 type SettingName = keyof typeof OPTIONS;
+
+/** A duration setting in seconds (fractions allowed), as milliseconds. */
+function seconds(get: (name: SettingName) => string | undefined, name: SettingName, fallbackMs: number): number {
+  const text = get(name);
+  if (text === undefined) return fallbackMs;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 3600) throw usageError(`--${name} must be a number of seconds above 0 and at most 3600, not ${JSON.stringify(text)}`, USAGE);
+  return Math.round(value * 1000);
+}
 
 /** flag > KEYLESS_<NAME> > config file > undefined. */
 function settings(parsed: Parsed, env: NodeJS.ProcessEnv): (name: SettingName) => string | undefined {
@@ -135,6 +158,12 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   } else throw usageError(`--store must be sqlite or postgres, not ${JSON.stringify(driver)}`, USAGE);
   const bodyLimit = Number(get('body-limit') ?? 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw usageError('--body-limit must be an integer of at least 1024', USAGE);
+  const timeouts = {
+    headersMs: seconds(get, 'headers-timeout', DEFAULT_TIMEOUTS.headersMs),
+    requestMs: seconds(get, 'request-timeout', DEFAULT_TIMEOUTS.requestMs),
+    keepAliveMs: seconds(get, 'keep-alive-timeout', DEFAULT_TIMEOUTS.keepAliveMs),
+  };
+  const shutdownGraceMs = seconds(get, 'shutdown-grace', DEFAULT_SHUTDOWN_GRACE_SECONDS * 1000);
   const tlsCert = get('tls-cert');
   const tlsKey = get('tls-key');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw usageError('--tls-cert and --tls-key go together', USAGE);
@@ -156,6 +185,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     printStoreEvidence(err, io);
     throw err;
   });
+  const checks = readinessChecks({ logs: instance.logs, store: instance.store, ...(store.driver === 'sqlite' && instance.store !== undefined ? { probeDir: dataPath(dataDir, 'db') } : {}) });
   if (devOidcIssuer) io.err(`keyless serve: WARNING: the development OIDC issuer is on (${publicUrl}); its tokens are trusted by this CA. Never use it for real signing.`);
   const trustedRootJson = serializeTrustedRoot(instance.trustedRoot());
   const signingConfigJson = serializeSigningConfig(instance.signingConfig());
@@ -179,14 +209,24 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     webDir: fileURLToPath(new URL('../../../../web', import.meta.url)),
     ...(https ? { https } : {}),
     logger: { level: get('log-level') ?? 'warn' },
-    health: async () => ({ logs: Object.fromEntries(await Promise.all(instance.logs.map(async (l) => [l.id, (await l.head()).size]))) }),
+    timeouts,
+    // Liveness does not read the store: a database outage must not make an orchestrator restart every frontend.
+    health: async () => ({ logs: Object.fromEntries(instance.logs.map((l) => [l.id, l.latestSize])) }),
+    ready: () => runChecks(checks),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
   writeFileSync(trustedRootPath, `${JSON.stringify(trustedRootJson, null, 2)}\n`);
   const signingConfigPath = dataPath(dataDir, 'signing_config.json');
   writeFileSync(signingConfigPath, `${JSON.stringify(signingConfigJson, null, 2)}\n`);
 
-  const address = await app.listen({ host, port: listenPort });
+  let address: string;
+  try {
+    address = await app.listen({ host, port: listenPort });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await instance.close().catch(() => undefined);
+    throw listenError(err, host, listenPort);
+  }
   if (new URL(publicUrl).host !== instance.identity.host) {
     io.err(`keyless serve: note: the logs were named for ${instance.identity.host} at first start; clients reach them at ${publicUrl}`);
   }
@@ -207,11 +247,19 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  // app.close() stops accepting and waits for requests in progress; a keep-alive connection that goes idle after its
-  // last response would otherwise hold the process open until its timeout, so idle ones are closed as they appear.
-  const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
-  await app.close();
-  clearInterval(sweeper);
-  await instance.close();
+  const outcome = await shutdownGracefully({ app, release: () => instance.close(), graceMs: shutdownGraceMs });
+  if (outcome.forced > 0) io.err(`keyless serve: closed ${outcome.forced} connection(s) still open after the shutdown grace of ${shutdownGraceMs / 1000} s`);
+  if (outcome.releaseError !== undefined) io.err(`keyless serve: the store was not released cleanly: ${outcome.releaseError}`);
   return 0;
+}
+
+/** A port that is taken or not ours is the operator's input problem (exit 2, one line), not an internal error. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') {
+    return new KeylessError('ERR_USAGE', `port ${port} on ${host} is already in use; stop what is listening there or pick another with --port (0 picks a free one)`, { port, host });
+  }
+  if (code === 'EACCES') return new KeylessError('ERR_USAGE', `not allowed to listen on port ${port} on ${host}; pick another with --port (ports below 1024 need privileges)`, { port, host });
+  if (code === 'EADDRNOTAVAIL') return new KeylessError('ERR_USAGE', `cannot listen on ${host}: no such local address; check --host`, { port, host });
+  return err;
 }

@@ -27,17 +27,41 @@ export function storeError(message: string, details: Record<string, unknown> = {
   return new KeylessError('ERR_STORE', message, details, cause === undefined ? undefined : { cause });
 }
 
-/** Our own coded errors pass through; anything the driver throws becomes ERR_STORE carrying it as cause. */
+/**
+ * Driver failures that pass once the operator (or the database) recovers: the disk is full or failing, or the
+ * PostgreSQL server is down, restarting or unreachable. Anything else — corruption, a constraint, a bug — is not.
+ * SQLite: SQLITE_FULL, SQLITE_IOERR_* (better-sqlite3's `code`); fs: ENOSPC, EDQUOT, EIO, EROFS. PostgreSQL:
+ * SQLSTATE class 08 (connection exception), 53 (insufficient resources: disk full, out of memory, too many
+ * connections), 57P01–57P03 (admin/crash shutdown, cannot connect now), 25006 (a read-only standby after a
+ * failover); node-postgres's socket errors and its "Connection terminated" messages.
+ */
+const UNAVAILABLE_CODES = /^(SQLITE_FULL|SQLITE_IOERR(_\w+)?|ENOSPC|EDQUOT|EIO|EROFS|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08\w{3}|53\w{3}|57P0[123]|25006)$/;
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable)/;
+
+export function isTransientDriverError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) || (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message));
+}
+
+/** Seconds a client is told to wait after a transient store failure (Retry-After). */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Our own coded errors pass through; anything the driver throws becomes ERR_STORE carrying it as cause, or
+ * ERR_STORE_UNAVAILABLE (with `retryable` and `retryAfterSeconds`) when it is transient (see above).
+ */
 export function wrapDriverError(err: unknown, operation: string, logId?: string): KeylessError {
   if (err instanceof KeylessError) return err;
   const reason = err instanceof Error ? err.message : String(err);
+  const details: Record<string, unknown> = logId === undefined ? { operation } : { operation, logId };
   if (isCorruption(err)) {
-    return new KeylessError('ERR_STORE_CORRUPT', `log store: ${operation} failed, the database is corrupt: ${reason} (stop the server, run keyless log fsck, restore a backup)`, {
-      operation,
-      ...(logId !== undefined && { logId }),
-    }, { cause: err });
+    return new KeylessError('ERR_STORE_CORRUPT', `log store: ${operation} failed, the database is corrupt: ${reason} (stop the server, run keyless log fsck, restore a backup)`, details, { cause: err });
   }
-  return storeError(`log store: ${operation} failed: ${reason}`, logId === undefined ? { operation } : { operation, logId }, err);
+  if (isTransientDriverError(err)) {
+    return new KeylessError('ERR_STORE_UNAVAILABLE', `log store unavailable: ${operation} failed: ${reason}`, { ...details, retryable: true, retryAfterSeconds: STORE_RETRY_AFTER_SECONDS }, { cause: err });
+  }
+  return storeError(`log store: ${operation} failed: ${reason}`, details, err);
 }
 
 /** SQLite's "database disk image is malformed" family and "file is not a database"; PostgreSQL's data_corrupted (XX001) and index_corrupted (XX002). */

@@ -323,7 +323,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const quoted = `"${schema}"`;
   const owns = options.pool === undefined;
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+  // A server that does not answer (a network partition, not a refusal) fails a connect after 10 s instead of
+  // holding the request forever; the failure is ERR_STORE_UNAVAILABLE like any outage (see contract.ts).
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
   if (owns) {
     // An idle connection the server drops is discarded by the pool; without a listener it would crash us.
     pool.on('error', () => undefined);

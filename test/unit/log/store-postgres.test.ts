@@ -91,10 +91,10 @@ if (skip) {
       }
     });
 
-    it('an unreachable server fails with ERR_STORE', async () => {
+    it('an unreachable server fails with ERR_STORE_UNAVAILABLE, marked retryable', async () => {
       await assert.rejects(
         createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none', schema: freshSchema() }),
-        (err) => isKeylessError(err) && err.code === 'ERR_STORE' && err.cause !== undefined,
+        (err) => isKeylessError(err) && err.code === 'ERR_STORE_UNAVAILABLE' && err.details['retryable'] === true && err.cause !== undefined,
       );
     });
 

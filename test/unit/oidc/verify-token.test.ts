@@ -217,18 +217,96 @@ test('a token without kid is refused', async () => {
   await refused(verifier.verify(token), /the token header has no kid/);
 });
 
-test('an unreachable issuer is an ERR_TOKEN that names the URL, and is not cached', async () => {
+test('an unreachable issuer is ERR_ISSUER_UNAVAILABLE naming the URL; the failure is cached for its backoff, then retried', async () => {
   let up = false;
+  let attempts = 0;
+  const clock = { ms: NOW_MS };
   const net = fakeIssuers({ [ISSUER]: [KEY_A.jwk] });
   const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+    attempts++;
     if (!up) throw new Error('connect ECONNREFUSED');
     return net.fetch(input, init);
   }) as typeof fetch;
-  const verifier = createTokenVerifier({ issuers: [GITLAB], fetch: flaky, now: () => NOW_MS });
+  const verifier = createTokenVerifier({ issuers: [GITLAB], fetch: flaky, now: () => clock.ms });
   const token = await sign(gitlabPayload());
-  await refused(verifier.verify(token), /cannot get the signing keys of issuer https:\/\/gitlab.example: cannot fetch its discovery document at https:\/\/gitlab.example\/.well-known\/openid-configuration: connect ECONNREFUSED/);
+  const unavailable = async (retryAfter: number): Promise<void> => {
+    await assert.rejects(verifier.verify(token), (err) => {
+      assert.ok(err instanceof KeylessError);
+      assert.equal(err.code, 'ERR_ISSUER_UNAVAILABLE');
+      assert.match(err.message, /cannot get the signing keys of issuer https:\/\/gitlab.example: cannot fetch its discovery document at https:\/\/gitlab.example\/.well-known\/openid-configuration: connect ECONNREFUSED/);
+      assert.equal(err.details['retryAfterSeconds'], retryAfter);
+      return true;
+    });
+  };
+  await unavailable(5);
+  assert.equal(attempts, 1);
   up = true;
+  // Within the backoff the remembered failure answers, without a fetch.
+  clock.ms += 2000;
+  await unavailable(3);
+  assert.equal(attempts, 1);
+  // After it, the issuer is tried again.
+  clock.ms += 3000;
   assert.ok(await verifier.verify(token));
+  assert.ok(attempts > 1);
+});
+
+test('a failing issuer backs off longer each time it fails again', async () => {
+  let attempts = 0;
+  const clock = { ms: NOW_MS };
+  const down = (async () => {
+    attempts++;
+    return new Response('down for maintenance', { status: 502 });
+  }) as typeof fetch;
+  const verifier = createTokenVerifier({ issuers: [GITLAB], fetch: down, now: () => clock.ms });
+  const token = await sign(gitlabPayload());
+  const retryAfter = async (): Promise<unknown> => {
+    let seen: unknown;
+    await assert.rejects(verifier.verify(token), (err) => {
+      assert.ok(err instanceof KeylessError && err.code === 'ERR_ISSUER_UNAVAILABLE', String(err));
+      assert.match(err.message, /answered HTTP 502/);
+      seen = err.details['retryAfterSeconds'];
+      return true;
+    });
+    return seen;
+  };
+  assert.equal(await retryAfter(), 5);
+  clock.ms += 5000;
+  assert.equal(await retryAfter(), 10);
+  clock.ms += 10_000;
+  assert.equal(await retryAfter(), 20);
+  assert.equal(attempts, 3);
+});
+
+test('an issuer answer over the cap is abandoned while streaming, not buffered whole', async () => {
+  let produced = 0;
+  const endless = (async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        produced += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+  const verifier = createTokenVerifier({ issuers: [GITLAB], fetch: endless, now: () => NOW_MS });
+  await assert.rejects(verifier.verify(await sign(gitlabPayload())), (err) => {
+    assert.ok(err instanceof KeylessError && err.code === 'ERR_ISSUER_UNAVAILABLE', String(err));
+    assert.equal(err.details['failure'], 'response-too-large');
+    assert.match(err.message, /more than the 524288 bytes allowed/);
+    return true;
+  });
+  assert.ok(produced < 2 * 1024 * 1024, `read ${produced} bytes of an endless answer`);
+});
+
+test('an issuer whose Content-Length is over the cap is refused before its body is read', async () => {
+  const verifier = createTokenVerifier({
+    issuers: [GITLAB],
+    fetch: (async () => new Response('{}', { status: 200, headers: { 'content-length': String(400 * 1024 * 1024) } })) as typeof fetch,
+    now: () => NOW_MS,
+  });
+  await assert.rejects(verifier.verify(await sign(gitlabPayload())), (err) => err instanceof KeylessError && err.code === 'ERR_ISSUER_UNAVAILABLE' && /419430400 bytes \(Content-Length\)/.test(err.message));
 });
 
 test('meta issuers: * matches one DNS label or path segment, anchored', async () => {
@@ -271,4 +349,24 @@ test('email tokens: the subject is the email, which must be verified', async () 
 test('the verifier refuses nonsense options as a programmer error', () => {
   assert.throws(() => createTokenVerifier({ issuers: [GITLAB], clockSkewSeconds: -1 }), TypeError);
   assert.throws(() => createTokenVerifier({ issuers: undefined as unknown as IssuerConfig[] }), TypeError);
+});
+
+test('an issuer that starts its answer and then stalls is cut off by the deadline, body included', async () => {
+  const { createIssuerKeys } = await import('../../../src/oidc/issuer-keys.js');
+  const stalling = (async () =>
+    new Response(new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"issuer":'));
+      },
+      // never another byte, and deaf to the signal
+    }), { status: 200 })) as typeof fetch;
+  const keys = createIssuerKeys({ fetch: stalling, now: () => NOW_MS, timeoutMs: 200 });
+  const started = Date.now();
+  await assert.rejects(keys.get(ISSUER), (err) => {
+    assert.ok(err instanceof KeylessError && err.code === 'ERR_ISSUER_UNAVAILABLE', String(err));
+    assert.equal(err.details['failure'], 'unreachable');
+    assert.match(err.message, /could not be read: no complete answer in 0\.2 s/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
 });
