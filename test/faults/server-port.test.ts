@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ describe('serve on a busy port', () => {
       assert.match(lines[0]!, new RegExp(`^Error: port ${port} on 127\\.0\\.0\\.1 is already in use; .*--port.* \\[ERR_USAGE\\]$`));
       assert.doesNotMatch(run.stderr, /ERR_INTERNAL|EADDRINUSE|\n\s+at /);
       assert.doesNotMatch(run.stdout, /listening on/);
+      assert.ok(!existsSync(join(dataDir, 'keys')), 'no keys were made for a server that could not start');
     } finally {
       taken.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -133,6 +133,16 @@ function printStoreEvidence(err: unknown, io: Output): void {
   io.err(storeCheckpoint === null ? 'keyless serve: the store holds no checkpoint.' : `keyless serve: the store's checkpoint:\n${String(storeCheckpoint)}`);
 }
 
+/** `port` if we can listen on it now; else the one-line error that `listen` would have led to. */
+async function portAvailable(host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) => reject(listenError(err, host, port)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+  return port;
+}
+
 export async function serve(argv: string[], io: Output): Promise<number> {
   const parsed = parse(argv, OPTIONS, USAGE);
   if (parsed.positionals.length > 0) throw usageError(`unexpected argument ${parsed.positionals[0]}`, USAGE);
@@ -172,7 +182,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     : undefined;
 
   // Port 0: pick the free port now, so that the public URL (and the trust files naming it) is the real one.
-  const listenPort = port === 0 ? await freePort(host) : port;
+  // Any other port is tried now too, so that a busy one is reported before keys or a database are made.
+  const listenPort = port === 0 ? await freePort(host) : await portAvailable(host, port);
   const publicUrl = get('public-url') ?? `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listenPort}`;
   const devOidcIssuer = get('dev-oidc-issuer') === 'true';
   // The dev issuer mints tokens for any project to whoever holds the data directory; on a reachable address the
