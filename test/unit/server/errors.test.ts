@@ -45,8 +45,12 @@ test('driver failures: disk full, I/O errors and a database that is down are tra
     assert.equal(statusOf(wrapped.code), 503);
     assert.equal(wrapped.cause, err);
   }
+  // Corruption is neither transient nor a plain failure: it names itself, so the operator runs fsck.
+  for (const err of [{ code: 'SQLITE_CORRUPT', message: 'database disk image is malformed' }, { code: 'SQLITE_NOTADB', message: 'file is not a database' }, { code: 'XX001', message: 'invalid page in block 7' }]) {
+    assert.ok(!isTransientDriverError(err), err.message);
+    assert.equal(wrapDriverError(err, 'append').code, 'ERR_STORE_CORRUPT');
+  }
   const permanent = [
-    { code: 'SQLITE_CORRUPT', message: 'database disk image is malformed' },
     { code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed' },
     { code: '23505', message: 'duplicate key value violates unique constraint' },
     { code: 'SQLITE_BUSY', message: 'database is locked' },
