@@ -12,7 +12,7 @@ import {
 } from '../../provenance/index.js';
 import { decodeTokenClaims, defaultFetch, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag, withRetries, type FetchLike } from '../../sign/index.js';
 import { createVerifier } from '../../verify/verifier.js';
-import { flag, parse, str, usageError, type Parsed } from '../args.js';
+import { closest, flag, parse, str, usageError, type Parsed } from '../args.js';
 import { commitOutputs, readFileOrFail, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
 import { consentGate, instanceUrl, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 
@@ -249,5 +249,7 @@ export async function npmCommand(argv: string[], io: Output, env: Env = process.
   const [sub, ...rest] = argv;
   if (sub === 'publish-provenance') return publishProvenance(rest, io, env);
   if (sub === 'audit') return audit(rest, io, env);
-  throw usageError(`unknown npm command ${JSON.stringify(sub ?? '')}`, USAGE);
+  if (sub === undefined) throw usageError('give an npm command: publish-provenance or audit', USAGE);
+  const guess = closest(sub, ['publish-provenance', 'audit']);
+  throw usageError(`unknown npm command ${JSON.stringify(sub)}${guess !== undefined ? ` (did you mean ${guess}?)` : ''}`, USAGE);
 }
