@@ -111,3 +111,58 @@ export async function startFlaky(script: Behaviour[], then: Behaviour = { status
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests, close: () => closeServer(server, sockets) };
 }
+
+/** What a front does with one request: pass it on, refuse it (not forwarded), or forward it and lose the answer. */
+export type FrontPlan = 'pass' | { refuse: number; retryAfter?: string } | 'forward-then-reset';
+
+export interface Front {
+  readonly url: string;
+  /** Where requests are forwarded; set once the service behind has started. */
+  upstream: string;
+  /** Method, path and plan of every request, in order. */
+  readonly log: { method: string; path: string; plan: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A reverse proxy in front of a service, as a load balancer on a bad day: `plan` decides per request. With
+ * 'forward-then-reset' the service has processed the request when the client's connection is reset — the case
+ * where a retry is safe only because the service de-duplicates.
+ */
+export async function startFront(plan: (method: string, path: string) => FrontPlan): Promise<Front> {
+  const log: Front['log'] = [];
+  const front: { upstream: string } = { upstream: '' };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const p = plan(req.method ?? '', req.url ?? '');
+      log.push({ method: req.method ?? '', path: req.url ?? '', plan: typeof p === 'string' ? p : `refuse ${p.refuse}` });
+      if (typeof p === 'object') {
+        res.writeHead(p.refuse, { 'content-type': 'application/json', ...(p.retryAfter !== undefined ? { 'retry-after': p.retryAfter } : {}) });
+        res.end(JSON.stringify({ code: p.refuse, message: 'front: try again later' }));
+        return;
+      }
+      const headers = { ...req.headers };
+      delete headers.host;
+      const upstream = httpRequest(new URL(req.url ?? '/', front.upstream), { method: req.method, headers }, (up) => {
+        const body: Buffer[] = [];
+        up.on('data', (c: Buffer) => body.push(c));
+        up.on('end', () => {
+          if (p === 'forward-then-reset') {
+            req.socket.resetAndDestroy();
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          res.end(Buffer.concat(body));
+        });
+      });
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  const sockets = track(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(front, { url: `http://127.0.0.1:${port}`, log, close: () => closeServer(server, sockets) }) as Front;
+}
