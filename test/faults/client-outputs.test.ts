@@ -112,6 +112,13 @@ describe('a signing command that cannot deliver publishes nothing', { timeout: 1
     // A directory given as the bundle path is refused the same way.
     const d = await keyless(['sign-blob', artifact, '--bundle', out, '--identity-token', token, '--instance', url, '--yes']);
     assertCoded(d, 'ERR_OUTPUT', /it is a directory/);
+    // The image commands claim theirs before asking the registry anything (this registry does not exist: had they
+    // gone out first, the error would be ERR_SERVICE).
+    const image = `127.0.0.1:9/acme/app@sha256:${'ab'.repeat(32)}`;
+    const si = await keyless(['sign', image, '--output-certificate', '/no/such/dir/cert.pem', '--identity-token', token, '--instance', url, '--yes']);
+    assertCoded(si, 'ERR_OUTPUT', /cannot write the certificate to \/no\/such\/dir\/cert\.pem/);
+    const at = await keyless(['attest', image, '--predicate', predicate, '--bundle', '/no/such/dir/x.bundle', '--identity-token', token, '--instance', url, '--yes']);
+    assertCoded(at, 'ERR_OUTPUT', /cannot write the bundle to \/no\/such\/dir\/x\.bundle/);
     // The conformance entry point too.
     const c = await keyless(['sign-bundle', '--identity-token', token, '--bundle', '/no/such/dir/x.bundle', '--trusted-root', join(served.dataDir, 'trusted_root.json'), '--signing-config', v1Config, artifact]);
     assertCoded(c, 'ERR_OUTPUT', /cannot write the bundle/);
