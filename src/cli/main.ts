@@ -4,6 +4,7 @@
  * (set KEYLESS_DEBUG=1 to see one).
  */
 import { KeylessError, type ErrorCode } from '../core/errors.js';
+import { closest } from './args.js';
 import { consoleOutput, type Output } from './io.js';
 type Command = (argv: string[], io: Output) => Promise<number>;
 
@@ -49,9 +50,13 @@ export function exitCodeFor(err: KeylessError): number {
 
 export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  if (name === undefined) {
+    io.err(`Error: no command given; see 'keyless --help' for the commands [ERR_USAGE]`);
+    return 2;
   }
   if (name === '--version' || name === 'version') {
     io.out('keyless 0.1.0');
@@ -59,7 +64,8 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    io.err(`Error: unknown command ${JSON.stringify(name)} [ERR_USAGE]\n${USAGE}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    io.err(`Error: unknown command ${JSON.stringify(name)}${guess !== undefined ? ` (did you mean ${guess}?)` : ''}; see 'keyless --help' for the commands [ERR_USAGE]`);
     return 2;
   }
   const loaded = await command.load();
@@ -72,7 +78,9 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
   } catch (err) {
     if (err instanceof KeylessError) {
       const verdict = exitCodeFor(err) === 1 ? 'Error: verification failed: ' : 'Error: ';
-      io.err(`${verdict}${err.message} [${err.code}]`);
+      // A usage error is one line, always (the README promises it); other errors may list their reasons.
+      const message = err.code === 'ERR_USAGE' ? err.message.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ') : err.message;
+      io.err(`${verdict}${message} [${err.code}]`);
       if (process.env.KEYLESS_DEBUG) io.err(String(err.stack));
       return exitCodeFor(err);
     }

@@ -47,6 +47,9 @@ export type ErrorCode =
   | 'ERR_TOKEN' // an OIDC ID token that is malformed, untrusted, expired or missing claims; HTTP 400/401
   | 'ERR_PROOF_OF_POSSESSION' // the signature proving the caller holds the private key does not verify; HTTP 400
   | 'ERR_CSR_INVALID' // a certificate signing request that cannot be parsed or whose signature fails; HTTP 400
+  // clients (src/net, the CLI's outputs)
+  | 'ERR_TIMEOUT' // a service did not answer within the client's timeout
+  | 'ERR_OUTPUT' // an output file (bundle, signature, certificate) cannot be written; checked before anything is sent
   // CLI
   | 'ERR_USAGE';
 

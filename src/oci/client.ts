@@ -8,6 +8,7 @@
  */
 import { KeylessError } from '../core/errors.js';
 import { utf8Decode, utf8Encode } from '../core/encoding.js';
+import { defaultFetch, withRetries, type RetryOptions } from '../net/http.js';
 import { createAuthenticator, readBounded, registryFailure, type Credentials, type Scope } from './auth.js';
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES, digestOf, isDigest, parseIndex, type Descriptor, type Index } from './media-types.js';
 import { isRegistryHost, isRepository, isTag, registryApiHost } from './reference.js';
@@ -42,7 +43,10 @@ export interface RegistryClientOptions {
   /** Default: true only for localhost, 127.0.0.1 and ::1. */
   readonly plainHttp?: boolean;
   readonly credentials?: (registry: string) => Credentials | undefined;
+  /** src/net's defaultFetch (the global fetch, or through HTTPS_PROXY/HTTP_PROXY) by default. */
   readonly fetch?: typeof fetch;
+  /** Timeout per request and retries of 503/429 and connection failures (src/net's defaults: 60 s, 4 attempts). */
+  readonly retry?: RetryOptions;
   readonly userAgent?: string;
   /** Largest blob `getBlob` reads unless told otherwise; default 64 MiB. */
   readonly maxBlobBytes?: number;
@@ -103,7 +107,12 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
   const registry = registryApiHost(opts.registry);
   const plainHttp = opts.plainHttp ?? isLoopback(registry);
   const base = new URL(`${plainHttp ? 'http' : 'https'}://${registry}`);
-  const doFetch = opts.fetch ?? fetch;
+  // Every registry request is safe to repeat after pushback (503/429: not taken). After a connection failure all are
+  // too — GET/HEAD read, PUT of a manifest or a blob by digest is content-addressed, a repeated POST only opens
+  // another upload session — except a chunk's PATCH, which a registry may have appended before the connection broke.
+  const transport = opts.fetch ?? defaultFetch();
+  const doFetch = withRetries(transport, opts.retry);
+  const pushbackOnly = withRetries(transport, { ...opts.retry, retryNetworkErrors: false });
   const userAgent = opts.userAgent ?? 'keyless';
   const maxBlobBytes = opts.maxBlobBytes ?? DEFAULT_BLOB_LIMIT;
   const auth = createAuthenticator({
@@ -126,9 +135,11 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       if (authorization !== undefined) headers.authorization = authorization;
       let res: Response;
       try {
-        res = await doFetch(url, { method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
+        res = await (method === 'PATCH' ? pushbackOnly : doFetch)(url, { method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
       } catch (cause) {
-        throw new KeylessError('ERR_SERVICE', `${operation} ${registry}/${scope.repository}: ${registry} is unreachable`, ctx, { cause });
+        const code = cause instanceof KeylessError && cause.code === 'ERR_TIMEOUT' ? 'ERR_TIMEOUT' : 'ERR_SERVICE';
+        const reason = cause instanceof KeylessError && typeof cause.details['reason'] === 'string' ? `: ${cause.details['reason']}` : '';
+        throw new KeylessError(code, `${operation} ${registry}/${scope.repository}: ${registry} is unreachable${reason}`, ctx, { cause });
       }
       if (res.status !== 401 || url.origin !== base.origin) return res;
       const refusal =

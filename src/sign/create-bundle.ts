@@ -16,6 +16,7 @@ import { BUNDLE_V03_MEDIA_TYPE, parseBundle, serializeBundle, type Bundle, type 
 import type { SigningConfig, TrustedRoot } from '../trust/index.js';
 import type { Artifact } from '../verify/artifact.js';
 import { createVerifier, signerIdentity, type VerificationResult } from '../verify/verifier.js';
+import { defaultFetch, type RetryOptions } from '../net/http.js';
 import { generateEphemeralKey, type EphemeralKey } from './ephemeral-key.js';
 import { requestSigningCertificate } from './fulcio.js';
 import type { FetchLike } from './http.js';
@@ -42,8 +43,10 @@ export interface SignerOptions {
   readonly signingConfig: SigningConfig;
   /** The trusted root the result must verify against (the instance's own). */
   readonly trustedRoot: TrustedRoot;
-  /** The global fetch by default. */
+  /** src/net's defaultFetch (the global fetch, or through HTTPS_PROXY/HTTP_PROXY) by default. */
   readonly fetch?: FetchLike;
+  /** Timeout and retries of every request (src/net's defaults: 60 s per attempt, 4 attempts). */
+  readonly retry?: RetryOptions;
   /** The clock, epoch milliseconds; Date.now by default. */
   readonly now?: () => number;
   /** Called after the token was checked and before anything is sent; throw to stop (no consent). */
@@ -71,7 +74,8 @@ export interface ContentToSign {
 
 export async function createBundle(toSign: ContentToSign, opts: SignerOptions): Promise<SignResult> {
   const clock = opts.now ?? Date.now;
-  const fetchFn: FetchLike = opts.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const fetchFn: FetchLike = opts.fetch ?? (defaultFetch() as unknown as FetchLike);
+  const retry = opts.retry !== undefined ? { retry: opts.retry } : {};
   const services = selectSigningServices(opts.signingConfig, clock());
   const token = await readIdentityToken(opts.tokenSource, clock());
   await opts.confirmUpload?.({
@@ -83,14 +87,14 @@ export async function createBundle(toSign: ContentToSign, opts: SignerOptions): 
   });
 
   const key = generateEphemeralKey();
-  const cert = await requestSigningCertificate({ caUrl: services.ca.url, token, key, fetch: fetchFn });
+  const cert = await requestSigningCertificate({ caUrl: services.ca.url, token, key, fetch: fetchFn, ...retry });
   const { content, signed } = toSign.sign(key);
 
   const logged: Promise<LoggedEntry>[] = services.tlogs.map((log) => {
-    const args = { logUrl: log.url, content: signed, certificate: cert.leaf, fetch: fetchFn };
+    const args = { logUrl: log.url, content: signed, certificate: cert.leaf, fetch: fetchFn, ...retry };
     return log.majorApiVersion >= 2 ? createRekorV2Entry(args) : createRekorV1Entry(args);
   });
-  const stamped = services.tsas.map((tsa) => requestTimestamp({ tsaUrl: tsa.url, signature: signed.signature, fetch: fetchFn }));
+  const stamped = services.tsas.map((tsa) => requestTimestamp({ tsaUrl: tsa.url, signature: signed.signature, fetch: fetchFn, ...retry }));
   const [entries, timestamps] = await Promise.all([Promise.all(logged), Promise.all(stamped)]);
 
   const model: Bundle = {

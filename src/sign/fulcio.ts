@@ -9,6 +9,7 @@ import { KeylessError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
 import { parseCertificate } from '../core/x509.js';
 import type { EphemeralKey } from './ephemeral-key.js';
+import type { RetryOptions } from '../net/http.js';
 import { joinUrl, postJson, type FetchLike } from './http.js';
 import type { IdentityToken } from './identity-token.js';
 
@@ -23,6 +24,7 @@ export interface RequestCertificateOptions {
   readonly token: IdentityToken;
   readonly key: EphemeralKey;
   readonly fetch: FetchLike;
+  readonly retry?: RetryOptions;
 }
 
 const SERVICE = 'certificate authority';
@@ -33,6 +35,7 @@ export async function requestSigningCertificate(opts: RequestCertificateOptions)
     service: SERVICE,
     url,
     fetch: opts.fetch,
+    ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
     json: {
       credentials: { oidcIdentityToken: opts.token.token },
       publicKeyRequest: {

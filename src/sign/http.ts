@@ -4,9 +4,18 @@
  *
  * Status → code (the client-side mirror of src/server/errors.ts): 400/422 ERR_REQUEST (the service refused what we
  * sent), 401/403 ERR_TOKEN, 404 ERR_NOT_FOUND, 409 ERR_ENTRY_EXISTS, 413 ERR_TOO_LARGE, 429/503 ERR_PUSHBACK
- * (overloaded: retry later), and any other 5xx or no answer at all ERR_SERVICE (down or broken).
+ * (overloaded, and still so after the retries), any other 5xx or no answer at all ERR_SERVICE (down or broken),
+ * and no answer within the timeout ERR_TIMEOUT.
+ *
+ * Every request goes through src/net's `withRetries`: a timeout per attempt, and 503/429 and connection failures
+ * retried a bounded number of times, honouring Retry-After. That is safe for each service the signer calls: a CA
+ * asked twice issues two certificates and we use one; a TSA asked twice stamps twice; a log asked twice for one
+ * entry keeps one, because a batch is de-duplicated against the log by leaf hash before it is sequenced
+ * (src/log/log.ts): Rekor v2 answers a repeat with the original entry, Rekor v1 with 409 and its Location, which
+ * the v1 client follows (rekor-v1.ts).
  */
-import { KeylessError, type ErrorCode } from '../core/errors.js';
+import { KeylessError, isKeylessError, type ErrorCode } from '../core/errors.js';
+import { isTimeout, withRetries, type RetryOptions } from '../net/http.js';
 
 /** The subset of the WHATWG fetch the signer uses; inject a fake in tests. */
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array; signal?: AbortSignal }) => Promise<{
@@ -15,9 +24,6 @@ export type FetchLike = (url: string, init: { method: string; headers: Record<st
   readonly headers: { get(name: string): string | null };
   arrayBuffer(): Promise<ArrayBuffer>;
 }>;
-
-/** One request's wait, end to end; a CA or log that takes longer is treated as down. */
-export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The most of a server's error body we quote in a message. */
 const MAX_QUOTED = 500;
@@ -30,6 +36,8 @@ export interface ServiceRequest {
   readonly contentType: string;
   readonly accept: string;
   readonly fetch: FetchLike;
+  /** Timeout and retries (src/net defaults: 60 s, 4 attempts). */
+  readonly retry?: RetryOptions;
 }
 
 function codeForStatus(status: number): ErrorCode {
@@ -64,24 +72,39 @@ export async function postToService(req: ServiceRequest): Promise<Uint8Array> {
   return send(req, 'POST', { 'content-type': req.contentType, accept: req.accept }, req.body);
 }
 
-async function send(req: { service: string; url: string; fetch: FetchLike }, method: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<Uint8Array> {
+interface Target {
+  readonly service: string;
+  readonly url: string;
+  readonly fetch: FetchLike;
+  readonly retry?: RetryOptions | undefined;
+}
+
+async function send(req: Target, method: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<Uint8Array> {
   let response: Awaited<ReturnType<FetchLike>>;
   let bytes: Uint8Array;
+  let attempts = 1;
+  const retry: RetryOptions = { ...req.retry, onRetry: (info) => { attempts = info.attempt; req.retry?.onRetry?.(info); } };
   try {
-    response = await req.fetch(req.url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    response = await withRetries(req.fetch, retry)(req.url, { method, headers, ...(body !== undefined ? { body } : {}) });
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (cause) {
-    // undici says "fetch failed" and puts the reason (ECONNREFUSED, a TLS error, the timeout) in `cause`.
-    const reason = (cause as Error)?.cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error)?.message ?? String(cause);
-    throw new KeylessError('ERR_SERVICE', `cannot reach the ${req.service} at ${req.url}: ${reason}`, { service: req.service, url: req.url }, { cause });
+    // undici says "fetch failed" and puts the reason (ECONNREFUSED, a TLS error) in `cause`; src/net has already
+    // made that a coded error, and the timeout ERR_TIMEOUT, even when it fired while the body was read.
+    const code: ErrorCode = isKeylessError(cause) ? cause.code : isTimeout(cause) ? 'ERR_TIMEOUT' : 'ERR_SERVICE';
+    const reason = isKeylessError(cause) && typeof cause.details['reason'] === 'string' ? cause.details['reason'] : (cause as Error)?.cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error)?.message ?? String(cause);
+    throw new KeylessError(code, `cannot reach the ${req.service} at ${req.url}: ${reason}`, { service: req.service, url: req.url, ...(isKeylessError(cause) ? cause.details : {}) }, { cause });
   }
   if (!response.ok) {
     const said = serverMessage(bytes);
-    throw new KeylessError(codeForStatus(response.status), `the ${req.service} at ${req.url} answered HTTP ${response.status}: ${said}`, {
+    const location = response.headers.get('location');
+    const retried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    throw new KeylessError(codeForStatus(response.status), `the ${req.service} at ${req.url} answered HTTP ${response.status}: ${said}${retried}`, {
       service: req.service,
       url: req.url,
       status: response.status,
       serverMessage: said,
+      attempts,
+      ...(location !== null ? { location } : {}),
     });
   }
   return bytes;
@@ -96,7 +119,7 @@ function parseJsonAnswer(bytes: Uint8Array, req: { service: string; url: string 
 }
 
 /** GETs a JSON document (an instance's signing_config.json or trusted_root.json). */
-export async function getJson(req: { readonly service: string; readonly url: string; readonly fetch: FetchLike }): Promise<unknown> {
+export async function getJson(req: Target): Promise<unknown> {
   return parseJsonAnswer(await send(req, 'GET', { accept: 'application/json' }), req);
 }
 

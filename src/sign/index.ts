@@ -12,3 +12,4 @@ export { requestSigningCertificate, type SigningCertificate } from './fulcio.js'
 export { requestTimestamp, timestampRequest } from './timestamp.js';
 export type { FetchLike } from './http.js';
 export { getJson, joinUrl } from './http.js';
+export { defaultFetch, withRetries, type RetryOptions, type RetryInfo } from '../net/http.js';

@@ -5,9 +5,10 @@
  * inclusionPromise, the inclusion proof with its checkpoint, and the canonicalized body.
  */
 import { base64Decode, base64Encode, hexDecode, hexEncode, pemEncode, utf8Decode, utf8Encode } from '../core/encoding.js';
-import { KeylessError } from '../core/errors.js';
+import { KeylessError, isKeylessError } from '../core/errors.js';
 import type { TransparencyLogEntry } from '../bundle/index.js';
-import { joinUrl, postJson, type FetchLike } from './http.js';
+import type { RetryOptions } from '../net/http.js';
+import { getJson, joinUrl, postJson, type FetchLike } from './http.js';
 import type { SignedContent } from './signed-content.js';
 
 const SERVICE = 'transparency log (Rekor v1)';
@@ -18,6 +19,7 @@ export interface RekorV1Options {
   /** The signing certificate (DER): the verifier the log records. */
   readonly certificate: Uint8Array;
   readonly fetch: FetchLike;
+  readonly retry?: RetryOptions;
 }
 
 export interface LoggedEntry {
@@ -45,7 +47,18 @@ export function proposedRekorV1Entry(content: SignedContent, certificate: Uint8A
 
 export async function createRekorV1Entry(opts: RekorV1Options): Promise<LoggedEntry> {
   const url = joinUrl(opts.logUrl, '/api/v1/log/entries');
-  const response = await postJson({ service: SERVICE, url, fetch: opts.fetch, json: proposedRekorV1Entry(opts.content, opts.certificate) });
+  let response: unknown;
+  try {
+    response = await postJson({ service: SERVICE, url, fetch: opts.fetch, json: proposedRekorV1Entry(opts.content, opts.certificate), ...(opts.retry !== undefined ? { retry: opts.retry } : {}) });
+  } catch (err) {
+    // 409: the entry is already in the log. Our key is ephemeral, so only our own earlier attempt can have put it
+    // there: a retried POST whose first answer was lost. Rekor names the entry in Location; read it from there, as
+    // cosign does. What it returns is checked like any answer, and the bundle is verified before it is returned.
+    const location = isKeylessError(err) && err.code === 'ERR_ENTRY_EXISTS' ? err.details['location'] : undefined;
+    if (typeof location !== 'string') throw err;
+    const entryUrl = new URL(location, url).toString();
+    response = await getJson({ service: SERVICE, url: entryUrl, fetch: opts.fetch, ...(opts.retry !== undefined ? { retry: opts.retry } : {}) });
+  }
   return tlogEntryFromRekorV1(response, url);
 }
 

@@ -7,6 +7,7 @@
 import { base64Decode, base64Encode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
 import type { TransparencyLogEntry } from '../bundle/index.js';
+import type { RetryOptions } from '../net/http.js';
 import { joinUrl, postJson, type FetchLike } from './http.js';
 import type { LoggedEntry } from './rekor-v1.js';
 import { EPHEMERAL_KEY_DETAILS, type SignedContent } from './signed-content.js';
@@ -18,6 +19,7 @@ export interface RekorV2Options {
   readonly content: SignedContent;
   readonly certificate: Uint8Array;
   readonly fetch: FetchLike;
+  readonly retry?: RetryOptions;
 }
 
 /** The CreateEntryRequest for `content` (protobuf-specs rekor/v2/entry.proto, protojson). */
@@ -36,7 +38,7 @@ export function rekorV2Request(content: SignedContent, certificate: Uint8Array):
 
 export async function createRekorV2Entry(opts: RekorV2Options): Promise<LoggedEntry> {
   const url = joinUrl(opts.logUrl, '/api/v2/log/entries');
-  const response = await postJson({ service: SERVICE, url, fetch: opts.fetch, json: rekorV2Request(opts.content, opts.certificate) });
+  const response = await postJson({ service: SERVICE, url, fetch: opts.fetch, json: rekorV2Request(opts.content, opts.certificate), ...(opts.retry !== undefined ? { retry: opts.retry } : {}) });
   return { entry: tlogEntryFromRekorV2(response, url) };
 }
 

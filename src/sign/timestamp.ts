@@ -16,6 +16,7 @@ import { sha256 } from '../core/keys.js';
 import { OID } from '../core/oids.js';
 import { parseTimestamp } from '../core/rfc3161.js';
 import { postToService, type FetchLike } from './http.js';
+import type { RetryOptions } from '../net/http.js';
 
 const SERVICE = 'timestamp authority';
 
@@ -25,6 +26,7 @@ export interface TimestampOptions {
   /** The bytes to timestamp: the signature (the message signature, or the DSSE envelope's signature). */
   readonly signature: Uint8Array;
   readonly fetch: FetchLike;
+  readonly retry?: RetryOptions;
   /** 64 random bits by default, as OpenSSL and sigstore-js send. */
   readonly nonce?: bigint;
 }
@@ -45,6 +47,7 @@ export async function requestTimestamp(opts: TimestampOptions): Promise<Uint8Arr
     contentType: 'application/timestamp-query',
     accept: 'application/timestamp-reply',
     fetch: opts.fetch,
+    ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
   });
   const fail = (why: string, cause?: unknown): never => {
     throw new KeylessError('ERR_TIMESTAMP_INVALID', `the ${SERVICE} at ${opts.tsaUrl} answered ${why}`, { url: opts.tsaUrl }, { cause });

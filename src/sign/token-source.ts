@@ -56,12 +56,26 @@ export function envTokenSource(env: Readonly<Record<string, string | undefined>>
   };
 }
 
+/** A JWS compact serialization: three base64url parts (the signature may be empty), as a token is given. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
  * cosign's rule for `--identity-token`: "the token or a path to a file containing the token is accepted". A value
- * that names an existing file is read from it; anything else is the token. Without the flag, the environment.
+ * that names an existing file is read from it; a value shaped like a JWT is the token. Anything else was meant as
+ * a file that is not there (a token file the CI job did not write, a typo): that is said as such, since "not a
+ * JWT" would send the user looking at the wrong thing. Without the flag, the environment.
  */
 export function tokenSourceFromFlag(identityToken: string | undefined, env: Readonly<Record<string, string | undefined>>): TokenSource {
   if (identityToken === undefined) return envTokenSource(env);
   if (identityToken.trim() === '') return { getToken: async () => Promise.reject(missingToken()) };
-  return existsSync(identityToken) ? fileTokenSource(identityToken) : staticTokenSource(identityToken);
+  if (existsSync(identityToken)) return fileTokenSource(identityToken);
+  // A broken token (a JWT's header is base64url JSON, "eyJ…") is left to the JWT check, which does not echo it.
+  if (JWT_SHAPE.test(identityToken.trim()) || identityToken.trim().startsWith('eyJ')) return staticTokenSource(identityToken);
+  const shown = identityToken.length > 200 ? `${identityToken.slice(0, 200)}…` : identityToken;
+  const error = new KeylessError(
+    'ERR_TOKEN',
+    `cannot read the identity token file ${shown}: no such file (--identity-token takes a token, three base64url parts separated by dots, or the path of a file holding one); ${TOKEN_HINT}`,
+    { path: shown },
+  );
+  return { getToken: async () => Promise.reject(error) };
 }

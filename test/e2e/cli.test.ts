@@ -109,13 +109,16 @@ describe('bad input is a coded one-line error with exit 2', () => {
       assertCodedError(r, code);
     });
   }
-  test('usage errors name the problem and show usage', () => {
+  test('usage errors name the problem in one coded line and point to --help', () => {
     const r = keyless('verify-blob', v('v1-message/artifact'), '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--bundle is required/);
-    assert.match(r.stderr, /Usage: keyless verify-blob/);
+    assertCodedError(r, 'ERR_USAGE');
+    assert.match(r.stderr, /--bundle is required; see 'keyless verify-blob --help'/);
+    assert.doesNotMatch(r.stderr, /Usage:/);
     const unknown = keyless('verify-blob', '--no-such-flag');
     assert.equal(unknown.code, 2);
+    assertCodedError(unknown, 'ERR_USAGE');
+    assert.match(unknown.stderr, /unknown option --no-such-flag;/);
     const missing = keyless('verify-blob', 'no-such-file', '--bundle', v('v1-message/bundle.json'), '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y');
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /neither a file nor a digest/);

@@ -4,10 +4,10 @@
  * verifies the bundle, then writes it.
  */
 import { basename } from 'node:path';
-import { attestBlob, PREDICATE_TYPES, readIdentityToken, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { attestBlob, defaultFetch, PREDICATE_TYPES, readIdentityToken, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
 import { parse, str, usageError } from '../args.js';
-import { readFileOrFail, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
+import { commitOutputs, readFileOrFail, reserveOutputs, type Output } from '../io.js';
+import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 
 export const USAGE = `Usage: keyless attest-blob FILE --predicate PREDICATE.json --type TYPE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL]
 Attests to FILE keylessly: an in-toto Statement v1 (subject: FILE's name and sha256; the predicate from
@@ -28,19 +28,32 @@ export async function attestBlobCommand(argv: string[], io: Output, env: Env = p
   if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
   const { predicateType, predicate } = readPredicate(parsed, USAGE);
   const artifact = readFileOrFail(file, 'artifact');
-  const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
-  const instance = await loadSigningInstance(parsed, env);
-  const result = await attestBlob({
-    artifact,
-    artifactName: basename(file),
-    predicateType,
-    predicate,
-    tokenSource: staticTokenSource(token.token),
-    signingConfig: instance.signingConfig,
-    trustedRoot: instance.trustedRoot,
-    confirmUpload: consentGate(yesFlag(parsed), env, io),
-  });
-  reportSignature(result, instance, io);
-  writeOutputs(parsed, result, bundlePath, io, `${JSON.stringify(result.bundle['dsseEnvelope'])}\n`);
-  return 0;
+  const [envelopePath, certPath] = [str(parsed, 'output-signature'), str(parsed, 'output-certificate')];
+  // Every output is claimed before anything is sent: a bundle that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs([{ path: bundlePath, what: 'bundle' }, { path: envelopePath, what: 'DSSE envelope' }, { path: certPath, what: 'certificate' }]);
+  try {
+    const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
+    const fetch = defaultFetch(env) as unknown as FetchLike;
+    const instance = await loadSigningInstance(parsed, env, fetch);
+    const result = await attestBlob({
+      artifact,
+      artifactName: basename(file),
+      predicateType,
+      predicate,
+      tokenSource: staticTokenSource(token.token),
+      signingConfig: instance.signingConfig,
+      trustedRoot: instance.trustedRoot,
+      confirmUpload: consentGate(yesFlag(parsed), env, io),
+      fetch,
+    });
+    reportSignature(result, instance, io);
+    commitOutputs(outputs, [
+      { path: bundlePath, data: `${JSON.stringify(result.bundle)}\n`, said: 'bundle' },
+      { path: envelopePath, data: `${JSON.stringify(result.bundle['dsseEnvelope'])}\n`, said: 'signature' },
+      { path: certPath, data: result.certificate.pem, said: 'certificate' },
+    ], io);
+    return 0;
+  } finally {
+    outputs.discard();
+  }
 }

@@ -5,10 +5,10 @@
  * cosign's `sha256-<hex>.att` tag (--signature-format legacy).
  */
 import { attachBundleReferrer, attachLegacyLayer, attestationStatement, envelopeBytes, legacyLayerFromBundle } from '../../oci/cosign/index.js';
-import { IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
-import { parse, str } from '../args.js';
-import type { Output } from '../io.js';
-import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
+import { defaultFetch, IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
+import { parse, str, type Parsed } from '../args.js';
+import { commitOutputs, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
+import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 import { FORMAT_USAGE, legacySigningInstance, positionalImage, REGISTRY_OPTIONS, REGISTRY_USAGE, resolveImage, sha256Artifact, signatureFormat, translateCosignFormatFlag } from './oci-shared.js';
 
 export const USAGE = `Usage: keyless attest IMAGE --predicate PREDICATE.json --type TYPE [--yes] [--identity-token TOKEN|FILE] [--instance URL]
@@ -35,9 +35,24 @@ export async function attestCommand(argv: string[], io: Output, env: Env = proce
   const image = positionalImage(parsed, USAGE);
   const format = signatureFormat(parsed, USAGE);
   const { predicateType, predicate } = readPredicate(parsed, USAGE);
+  const paths = { bundle: str(parsed, 'bundle'), 'DSSE envelope': str(parsed, 'output-signature'), certificate: str(parsed, 'output-certificate') };
+  // Every output is claimed before anything is sent: a file that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs(Object.entries(paths).map(([what, path]) => ({ path, what })));
+  try {
+    return await attestAndAttach(parsed, image, format, predicateType, predicate, paths, outputs, io, env);
+  } finally {
+    outputs.discard();
+  }
+}
+
+async function attestAndAttach(
+  parsed: Parsed, image: string, format: 'bundle' | 'legacy', predicateType: string, predicate: unknown,
+  paths: Record<'bundle' | 'DSSE envelope' | 'certificate', string | undefined>, outputs: ReservedOutputs, io: Output, env: Env,
+): Promise<number> {
   const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
   const target = await resolveImage(image, parsed, env, io, { warnOnTag: true });
-  const loaded = await loadSigningInstance(parsed, env);
+  const fetch = defaultFetch(env) as unknown as FetchLike;
+  const loaded = await loadSigningInstance(parsed, env, fetch);
   const instance = format === 'legacy' ? legacySigningInstance(loaded) : loaded;
   const result = await signDsse({
     payload: attestationStatement(target.repositoryName, target.digest, predicateType, predicate),
@@ -47,15 +62,15 @@ export async function attestCommand(argv: string[], io: Output, env: Env = proce
     signingConfig: instance.signingConfig,
     trustedRoot: instance.trustedRoot,
     confirmUpload: consentGate(yesFlag(parsed), env, io),
+    fetch,
   });
   reportSignature(result, instance, io);
   const bundleText = `${JSON.stringify(result.bundle)}\n`;
-  const bundlePath = str(parsed, 'bundle');
-  if (bundlePath !== undefined) writeFileAtomic(bundlePath, bundleText);
-  const envelopePath = str(parsed, 'output-signature');
-  if (envelopePath !== undefined) writeFileAtomic(envelopePath, `${JSON.stringify(result.bundle['dsseEnvelope'])}\n`);
-  const certPath = str(parsed, 'output-certificate');
-  if (certPath !== undefined) writeFileAtomic(certPath, result.certificate.pem);
+  commitOutputs(outputs, [
+    { path: paths.bundle, data: bundleText },
+    { path: paths['DSSE envelope'], data: `${JSON.stringify(result.bundle['dsseEnvelope'])}\n` },
+    { path: paths.certificate, data: result.certificate.pem },
+  ], io);
 
   if (format === 'bundle') {
     const written = await attachBundleReferrer(target.client, target.ref.repository, {

@@ -10,11 +10,11 @@ import {
   assertEnvMatchesToken, auditNpmPackage, escapedName, gitlabProvenance, IN_TOTO_PAYLOAD_TYPE, npmPublishDocument, npmSubject, parseLockfile,
   parseNpmPolicy, policyFor, provenanceRequired, readTarballManifest, serializeStatement, type PackageExpectation, type ProvenanceFormat,
 } from '../../provenance/index.js';
-import { decodeTokenClaims, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { decodeTokenClaims, defaultFetch, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag, withRetries, type FetchLike } from '../../sign/index.js';
 import { createVerifier } from '../../verify/verifier.js';
-import { flag, parse, str, usageError } from '../args.js';
-import { readFileOrFail, type Output } from '../io.js';
-import { consentGate, instanceUrl, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
+import { closest, flag, parse, str, usageError, type Parsed } from '../args.js';
+import { commitOutputs, readFileOrFail, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
+import { consentGate, instanceUrl, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 
 export const USAGE = `Usage: keyless npm publish-provenance TARBALL --registry URL [--format slsa02|slsa1] [signing options]
        keyless npm audit (PKG@VERSION | --lockfile package-lock.json) --registry URL (--instance URL | --trusted-root FILE)
@@ -55,11 +55,17 @@ signature chain against the trusted root, the issuer, and the repository. Exit 0
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-async function http(url: string, init: RequestInit = {}): Promise<Response> {
+/**
+ * The registry's publish PUT: retried on 503/429 (not taken) but not after a connection failure, since the
+ * registry may have published the version before the connection broke, and a repeat would then be refused.
+ */
+async function http(url: string, init: RequestInit = {}, env: Env = process.env): Promise<Response> {
   try {
-    return await fetch(url, init);
+    return await withRetries(defaultFetch(env), { env, retryNetworkErrors: false })(url, init);
   } catch (cause) {
-    throw new KeylessError('ERR_SERVICE', `npm registry ${url} is unreachable: ${(cause as Error).message}`, { url }, { cause });
+    const code = cause instanceof KeylessError && cause.code === 'ERR_TIMEOUT' ? 'ERR_TIMEOUT' : 'ERR_SERVICE';
+    const reason = cause instanceof KeylessError && typeof cause.details['reason'] === 'string' ? cause.details['reason'] : (cause as Error).message;
+    throw new KeylessError(code, `npm registry ${url} is unreachable: ${reason}`, { url }, { cause });
   }
 }
 
@@ -79,11 +85,27 @@ async function publishProvenance(argv: string[], io: Output, env: Env): Promise<
   const tarball = readFileOrFail(file, 'tarball', 512 * 1024 * 1024);
   const manifest = readTarballManifest(tarball);
   const statement = gitlabProvenance([npmSubject(manifest, tarball)], env, format as ProvenanceFormat);
+  const bundlePath = str(parsed, 'bundle');
+  // The bundle file is claimed before anything is sent: one that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs([{ path: bundlePath, what: 'bundle' }]);
+  try {
+    return await signAndPublish({ parsed, io, env, registry, manifest, tarball, statement, bundlePath, outputs });
+  } finally {
+    outputs.discard();
+  }
+}
 
+async function signAndPublish(a: {
+  parsed: Parsed; io: Output; env: Env; registry: string; manifest: ReturnType<typeof readTarballManifest>; tarball: Buffer;
+  statement: ReturnType<typeof gitlabProvenance>; bundlePath: string | undefined; outputs: ReservedOutputs;
+}): Promise<number> {
+  const { parsed, io, env, registry, manifest, tarball, statement, bundlePath, outputs } = a;
   const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
   assertEnvMatchesToken(env, decodeTokenClaims(token.token));
-  const instance = await loadSigningInstance(parsed, env);
+  const fetch = defaultFetch(env) as unknown as FetchLike;
+  const instance = await loadSigningInstance(parsed, env, fetch);
   const result = await signDsse({
+    fetch,
     payload: serializeStatement(statement),
     payloadType: IN_TOTO_PAYLOAD_TYPE,
     tokenSource: staticTokenSource(token.token),
@@ -93,8 +115,7 @@ async function publishProvenance(argv: string[], io: Output, env: Env): Promise<
   });
   reportSignature(result, instance, io);
   const bundleJson = JSON.stringify(result.bundle);
-  const bundlePath = str(parsed, 'bundle');
-  if (bundlePath !== undefined) writeFileAtomic(bundlePath, `${bundleJson}\n`);
+  commitOutputs(outputs, [{ path: bundlePath, data: `${bundleJson}\n` }], io);
 
   const authToken = str(parsed, 'registry-token') ?? env['NPM_TOKEN'];
   const put = async (placement: 'attachment' | 'manifest') => {
@@ -103,7 +124,7 @@ async function publishProvenance(argv: string[], io: Output, env: Env): Promise<
       method: 'PUT',
       headers: { 'content-type': 'application/json', ...(authToken ? { authorization: `Bearer ${authToken}` } : {}) },
       body: JSON.stringify(doc),
-    });
+    }, env);
   };
   let r = await put('attachment');
   let text = await r.text();
@@ -190,7 +211,7 @@ async function audit(argv: string[], io: Output, env: Env): Promise<number> {
     const [, name, version] = m as unknown as [string, string, string];
     await loadVerifier();
     // One named package: provenance is what was asked for, so its absence fails unless the policy says optional.
-    const a = await auditNpmPackage({ registry, name, version, fetch: globalThis.fetch, verifySignature, ...expectationFor(name, true) });
+    const a = await auditNpmPackage({ registry, name, version, fetch: withRetries(defaultFetch(env), { env }), verifySignature, ...expectationFor(name, true) });
     if (flag(parsed, 'json')) io.out(JSON.stringify({ package: `${name}@${version}`, verified: a.result === 'verified', result: a.result, checks: a.checks }, null, 2));
     else io.out(a.checks.map((r) => `${r.ok ? 'ok  ' : 'FAIL'}  ${r.check.padEnd(12)} ${r.detail}`).join('\n'));
     return a.result === 'failed' ? 1 : 0;
@@ -199,7 +220,7 @@ async function audit(argv: string[], io: Output, env: Env): Promise<number> {
   const lock = parseLockfile(readJson(lockfilePath, 'lockfile'));
   await loadVerifier();
   const audits = await pool(lock.dependencies, 8, (d) => auditNpmPackage({
-    registry, name: d.name, version: d.version, fetch: globalThis.fetch, verifySignature,
+    registry, name: d.name, version: d.version, fetch: withRetries(defaultFetch(env), { env }), verifySignature,
     ...expectationFor(d.name, flag(parsed, 'require-provenance')), ...(d.integrity !== undefined ? { lockfileIntegrity: d.integrity } : {}),
   }));
   const failed = audits.filter((a) => a.result === 'failed').length;
@@ -228,5 +249,7 @@ export async function npmCommand(argv: string[], io: Output, env: Env = process.
   const [sub, ...rest] = argv;
   if (sub === 'publish-provenance') return publishProvenance(rest, io, env);
   if (sub === 'audit') return audit(rest, io, env);
-  throw usageError(`unknown npm command ${JSON.stringify(sub ?? '')}`, USAGE);
+  if (sub === undefined) throw usageError('give an npm command: publish-provenance or audit', USAGE);
+  const guess = closest(sub, ['publish-provenance', 'audit']);
+  throw usageError(`unknown npm command ${JSON.stringify(sub)}${guess !== undefined ? ` (did you mean ${guess}?)` : ''}`, USAGE);
 }

@@ -6,6 +6,7 @@
 import { KeylessError, isKeylessError, type ErrorCode } from '../../core/errors.js';
 import { hexDecode } from '../../core/encoding.js';
 import { parseBundle } from '../../bundle/index.js';
+import { defaultFetch } from '../../net/http.js';
 import { createRegistryClient, credentialsFor, formatReference, parseReference, type ImageReference, type RegistryClient } from '../../oci/index.js';
 import { buildSimpleSigningPayload, COSIGN_SIGN_PREDICATE_TYPE, parseSimpleSigningPayload, type Candidate } from '../../oci/cosign/index.js';
 import type { IdentityPolicy, VerificationResult, Verifier } from '../../verify/verifier.js';
@@ -63,7 +64,8 @@ export interface ResolvedImage {
 
 export function registryClientFor(ref: ImageReference, parsed: Parsed, env: Env): RegistryClient {
   const credentials = credentialsFor({ flags: { username: str(parsed, 'registry-username'), password: str(parsed, 'registry-password') }, env });
-  return createRegistryClient({ registry: ref.registry, credentials, ...(flag(parsed, 'allow-http-registry') ? { plainHttp: true } : {}) });
+  // The command's environment decides the proxy and the timeout, as it does for the signer's requests.
+  return createRegistryClient({ registry: ref.registry, credentials, fetch: defaultFetch(env), retry: { env }, ...(flag(parsed, 'allow-http-registry') ? { plainHttp: true } : {}) });
 }
 
 /**

@@ -3,10 +3,10 @@
  * signs FILE with an ephemeral key, logs the signature (and timestamps it), verifies the bundle, then writes it.
  */
 import { base64Encode } from '../../core/encoding.js';
-import { readIdentityToken, signBlob, staticTokenSource, tokenSourceFromFlag } from '../../sign/index.js';
+import { defaultFetch, readIdentityToken, signBlob, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
 import { parse, str, usageError } from '../args.js';
-import { readFileOrFail, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeOutputs, yesFlag } from './instance.js';
+import { commitOutputs, readFileOrFail, reserveOutputs, type Output } from '../io.js';
+import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 
 export const USAGE = `Usage: keyless sign-blob FILE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL | --signing-config FILE --trusted-root FILE]
 Signs FILE keylessly: a short-lived certificate for the identity in the OIDC token, the signature logged in a
@@ -24,17 +24,30 @@ export async function signBlobCommand(argv: string[], io: Output, env: Env = pro
   const bundlePath = str(parsed, 'bundle');
   if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
   const artifact = readFileOrFail(file, 'artifact');
-  // The token first: without one nothing else is worth fetching, and the error says how to get one.
-  const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
-  const instance = await loadSigningInstance(parsed, env);
-  const result = await signBlob({
-    artifact,
-    tokenSource: staticTokenSource(token.token),
-    signingConfig: instance.signingConfig,
-    trustedRoot: instance.trustedRoot,
-    confirmUpload: consentGate(yesFlag(parsed), env, io),
-  });
-  reportSignature(result, instance, io);
-  writeOutputs(parsed, result, bundlePath, io, `${base64Encode(result.signature)}\n`);
-  return 0;
+  const [sigPath, certPath] = [str(parsed, 'output-signature'), str(parsed, 'output-certificate')];
+  // Every output is claimed before anything is sent: a bundle that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs([{ path: bundlePath, what: 'bundle' }, { path: sigPath, what: 'signature' }, { path: certPath, what: 'certificate' }]);
+  try {
+    // The token first: without one nothing else is worth fetching, and the error says how to get one.
+    const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
+    const fetch = defaultFetch(env) as unknown as FetchLike;
+    const instance = await loadSigningInstance(parsed, env, fetch);
+    const result = await signBlob({
+      artifact,
+      tokenSource: staticTokenSource(token.token),
+      signingConfig: instance.signingConfig,
+      trustedRoot: instance.trustedRoot,
+      confirmUpload: consentGate(yesFlag(parsed), env, io),
+      fetch,
+    });
+    reportSignature(result, instance, io);
+    commitOutputs(outputs, [
+      { path: bundlePath, data: `${JSON.stringify(result.bundle)}\n`, said: 'bundle' },
+      { path: sigPath, data: `${base64Encode(result.signature)}\n`, said: 'signature' },
+      { path: certPath, data: result.certificate.pem, said: 'certificate' },
+    ], io);
+    return 0;
+  } finally {
+    outputs.discard();
+  }
 }

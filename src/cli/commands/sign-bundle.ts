@@ -5,10 +5,10 @@
  * --trusted-root/--signing-config, the public-good instance.
  */
 import { KeylessError } from '../../core/errors.js';
-import { IN_TOTO_PAYLOAD_TYPE, signBlob, signDsse, tokenSourceFromFlag, type SignerOptions } from '../../sign/index.js';
-import { flag, parse, str, usageError } from '../args.js';
-import { readFileOrFail, type Output } from '../io.js';
-import { INSTANCE_OPTIONS, loadSigningInstance, writeFileAtomic } from './instance.js';
+import { defaultFetch, IN_TOTO_PAYLOAD_TYPE, signBlob, signDsse, tokenSourceFromFlag, type FetchLike, type SignerOptions } from '../../sign/index.js';
+import { flag, parse, str, usageError, type Parsed } from '../args.js';
+import { commitOutputs, readFileOrFail, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
+import { INSTANCE_OPTIONS, loadSigningInstance } from './instance.js';
 
 export const USAGE = 'Usage: keyless sign-bundle [--in-toto] --identity-token TOKEN --bundle FILE [--trusted-root FILE] [--signing-config FILE] FILE';
 
@@ -29,11 +29,23 @@ export async function signBundle(argv: string[], io: Output, env: Env = process.
   if (bundlePath === undefined) throw usageError('--bundle is required', USAGE);
   if (flag(parsed, 'staging')) throw usageError('--staging is not supported: keyless ships no staging trust; pass --trusted-root and --signing-config for a non-production instance', USAGE);
   const content = readFileOrFail(file, flag(parsed, 'in-toto') ? 'in-toto statement' : 'artifact');
-  const instance = await loadSigningInstance(parsed, env);
+  // The bundle file is claimed before anything is sent: one that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs([{ path: bundlePath, what: 'bundle' }]);
+  try {
+    return await signInto(parsed, file, content, bundlePath, outputs, io, env);
+  } finally {
+    outputs.discard();
+  }
+}
+
+async function signInto(parsed: Parsed, file: string, content: Buffer, bundlePath: string, outputs: ReservedOutputs, io: Output, env: Env): Promise<number> {
+  const fetch = defaultFetch(env) as unknown as FetchLike;
+  const instance = await loadSigningInstance(parsed, env, fetch);
   const common: SignerOptions = {
     tokenSource: tokenSourceFromFlag(str(parsed, 'identity-token'), env),
     signingConfig: instance.signingConfig,
     trustedRoot: instance.trustedRoot,
+    fetch,
   };
   let result;
   if (flag(parsed, 'in-toto')) {
@@ -47,7 +59,7 @@ export async function signBundle(argv: string[], io: Output, env: Env = process.
   } else {
     result = await signBlob({ ...common, artifact: content });
   }
-  writeFileAtomic(bundlePath, `${JSON.stringify(result.bundle)}\n`);
+  commitOutputs(outputs, [{ path: bundlePath, data: `${JSON.stringify(result.bundle)}\n` }], io);
   io.err(`Wrote bundle to file ${bundlePath} (tlog entry ${result.tlogEntry.logIndex} in ${result.tlogEntry.logUrl})`);
   return 0;
 }

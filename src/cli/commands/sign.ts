@@ -7,10 +7,10 @@
  */
 import { base64Encode } from '../../core/encoding.js';
 import { attachBundleReferrer, COSIGN_SIGN_PREDICATE_TYPE, attachLegacyLayer, buildSimpleSigningPayload, legacyLayerFromBundle, signatureStatement } from '../../oci/cosign/index.js';
-import { readIdentityToken, signBlob, signDsse, staticTokenSource, tokenSourceFromFlag, IN_TOTO_PAYLOAD_TYPE } from '../../sign/index.js';
-import { list, parse, str } from '../args.js';
-import type { Output } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, writeFileAtomic, yesFlag } from './instance.js';
+import { defaultFetch, readIdentityToken, signBlob, signDsse, staticTokenSource, tokenSourceFromFlag, IN_TOTO_PAYLOAD_TYPE, type FetchLike } from '../../sign/index.js';
+import { list, parse, str, type Parsed } from '../args.js';
+import { commitOutputs, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
+import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
 import { annotationFlags, FORMAT_USAGE, legacySigningInstance, positionalImage, REGISTRY_OPTIONS, REGISTRY_USAGE, resolveImage, sha256Artifact, signatureFormat, translateCosignFormatFlag } from './oci-shared.js';
 
 export const USAGE = `Usage: keyless sign IMAGE [--yes] [--identity-token TOKEN|FILE] [--instance URL] [--signature-format bundle|legacy]
@@ -37,16 +37,32 @@ export async function signCommand(argv: string[], io: Output, env: Env = process
   const image = positionalImage(parsed, USAGE);
   const format = signatureFormat(parsed, USAGE);
   const annotations = annotationFlags(list(parsed, 'annotations'), USAGE);
+  const paths = { bundle: str(parsed, 'bundle'), payload: str(parsed, 'output-payload'), signature: str(parsed, 'output-signature'), certificate: str(parsed, 'output-certificate') };
+  // Every output is claimed before anything is sent: a file that cannot be written must not cost a log entry.
+  const outputs = reserveOutputs(Object.entries(paths).map(([what, path]) => ({ path, what })));
+  try {
+    return await signAndAttach(parsed, image, format, annotations, paths, outputs, io, env);
+  } finally {
+    outputs.discard();
+  }
+}
+
+async function signAndAttach(
+  parsed: Parsed, image: string, format: 'bundle' | 'legacy', annotations: Record<string, string>,
+  paths: Record<'bundle' | 'payload' | 'signature' | 'certificate', string | undefined>, outputs: ReservedOutputs, io: Output, env: Env,
+): Promise<number> {
   // The token first: without one nothing else is worth fetching, and the error says how to get one.
   const token = await readIdentityToken(tokenSourceFromFlag(str(parsed, 'identity-token'), env), Date.now());
   const target = await resolveImage(image, parsed, env, io, { warnOnTag: true });
-  const loaded = await loadSigningInstance(parsed, env);
+  const fetch = defaultFetch(env) as unknown as FetchLike;
+  const loaded = await loadSigningInstance(parsed, env, fetch);
   const instance = format === 'legacy' ? legacySigningInstance(loaded) : loaded;
   const signer = {
     tokenSource: staticTokenSource(token.token),
     signingConfig: instance.signingConfig,
     trustedRoot: instance.trustedRoot,
     confirmUpload: consentGate(yesFlag(parsed), env, io),
+    fetch,
   };
 
   let payload: Uint8Array;
@@ -60,14 +76,12 @@ export async function signCommand(argv: string[], io: Output, env: Env = process
   }
   reportSignature(result, instance, io);
   const bundleText = `${JSON.stringify(result.bundle)}\n`;
-  const bundlePath = str(parsed, 'bundle');
-  if (bundlePath !== undefined) writeFileAtomic(bundlePath, bundleText);
-  const payloadPath = str(parsed, 'output-payload');
-  if (payloadPath !== undefined) writeFileAtomic(payloadPath, payload);
-  const sigPath = str(parsed, 'output-signature');
-  if (sigPath !== undefined) writeFileAtomic(sigPath, `${base64Encode(result.signature)}\n`);
-  const certPath = str(parsed, 'output-certificate');
-  if (certPath !== undefined) writeFileAtomic(certPath, result.certificate.pem);
+  commitOutputs(outputs, [
+    { path: paths.bundle, data: bundleText },
+    { path: paths.payload, data: payload },
+    { path: paths.signature, data: `${base64Encode(result.signature)}\n` },
+    { path: paths.certificate, data: result.certificate.pem },
+  ], io);
 
   io.err(`Pushing signature to: ${target.repositoryName}`);
   if (format === 'bundle') {

@@ -94,7 +94,7 @@ describe('failures are coded and name the registry, repository, operation and st
   for (const [status, code] of [[403, 'ERR_REQUEST'], [404, 'ERR_NOT_FOUND'], [400, 'ERR_REQUEST'], [500, 'ERR_SERVICE'], [503, 'ERR_SERVICE']] as const) {
     it(`HTTP ${status} → ${code}`, async () => {
       const { fetch } = fakeFetch(() => Response.json(errors, { status }));
-      await assert.rejects(createRegistryClient({ registry: 'localhost:5000', fetch }).getBlob('a/b', sha256('x')), coded(code, (e) => {
+      await assert.rejects(createRegistryClient({ registry: 'localhost:5000', fetch, retry: { sleep: async () => undefined } }).getBlob('a/b', sha256('x')), coded(code, (e) => {
         assert.deepEqual(e.details, { registry: 'localhost:5000', repository: 'a/b', operation: `get blob ${sha256('x')}`, status, registryErrors: errors.errors });
         assert.match(e.message, new RegExp(`localhost:5000/a/b: HTTP ${status} \\(DENIED: requested access`));
       }));

@@ -148,8 +148,16 @@ describe('service failures are coded and say which service, where, and what it s
   });
 
   test('the log is down (503, text body) and the TSA unreachable', async () => {
-    await rejectsWith(signBlob({ ...(await options({ fetch: failing('/rekor-v2/api/v2/log/entries', 503, 'upstream overloaded') })), artifact: Buffer.from('x') }),
-      'ERR_PUSHBACK', /transparency log \(Rekor v2\) at http:\/\/keyless\.test\/rekor-v2\/api\/v2\/log\/entries answered HTTP 503: upstream overloaded/);
+    // A 503 is pushback: retried (here without waiting) a bounded number of times, then reported with the count.
+    let tries = 0;
+    const busy = failing('/rekor-v2/api/v2/log/entries', 503, 'upstream overloaded');
+    const counting: FetchLike = async (url, init) => {
+      if (new URL(url).pathname === '/rekor-v2/api/v2/log/entries') tries++;
+      return busy(url, init);
+    };
+    await rejectsWith(signBlob({ ...(await options({ fetch: counting, retry: { attempts: 3, sleep: async () => undefined } })), artifact: Buffer.from('x') }),
+      'ERR_PUSHBACK', /transparency log \(Rekor v2\) at http:\/\/keyless\.test\/rekor-v2\/api\/v2\/log\/entries answered HTTP 503: upstream overloaded \(after 3 attempts\)/);
+    assert.equal(tries, 3);
     const unreachable: FetchLike = async (url, init) => {
       if (new URL(url).pathname === '/api/v1/timestamp') throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') });
       return inst.fetch(url, init);

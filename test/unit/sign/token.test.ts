@@ -81,3 +81,28 @@ test('--identity-token may name a file holding the token (as cosign accepts)', a
   writeFileSync(file, '');
   await refused(readIdentityToken(tokenSourceFromFlag(file, {}), NOW), /token file .* is empty/);
 });
+
+test('--identity-token naming a missing file says the file is missing, not that it is not a JWT', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-token-'));
+  for (const path of [join(dir, 'no-such-token'), './token.txt', 'token']) {
+    await assert.rejects(readIdentityToken(tokenSourceFromFlag(path, {}), NOW), (err: unknown) => {
+      assert.ok(err instanceof KeylessError, String(err));
+      assert.equal(err.code, 'ERR_TOKEN');
+      assert.match(err.message, new RegExp(`cannot read the identity token file ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no such file`));
+      assert.doesNotMatch(err.message, /not a JWT/);
+      return true;
+    });
+  }
+  // A token given as such still reaches the JWT checks (and a broken one is not echoed as a file name).
+  assert.equal((await readIdentityToken(tokenSourceFromFlag(jwt(good), {}), NOW)).subject, good.sub);
+  await refused(readIdentityToken(tokenSourceFromFlag('eyJhbGciOi', {}), NOW), /not a JWT/);
+});
+
+test('--identity-token naming an unreadable path (a directory) is ERR_TOKEN naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-token-'));
+  await assert.rejects(readIdentityToken(tokenSourceFromFlag(dir, {}), NOW), (err: unknown) => {
+    assert.ok(err instanceof KeylessError && err.code === 'ERR_TOKEN', String(err));
+    assert.match(err.message, /cannot read the identity token file/);
+    return true;
+  });
+});
