@@ -87,6 +87,14 @@ describe('keyless serve', () => {
     }
   });
 
+  it('a hang-up (SIGHUP, a closed terminal) takes the graceful path too', async () => {
+    const served = await startServe(['--only', 'log']);
+    const exited = new Promise<number | null>((resolve) => served.proc.once('exit', (code) => resolve(code)));
+    served.proc.kill('SIGHUP');
+    assert.equal(await exited, 0, 'exit code 0, not killed by the signal');
+    assert.match(served.stderr(), /SIGHUP, shutting down/);
+  });
+
   it('shuts down gracefully: requests being handled finish and are committed; later ones get a retryable 503', async () => {
     const served = await startServe(['--only', 'log']);
     const key = entryKey();

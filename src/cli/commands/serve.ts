@@ -43,7 +43,7 @@ Options (each also KEYLESS_<NAME> in the environment, e.g. KEYLESS_DATA_DIR, or 
   --request-timeout S   seconds a client may take to send its whole request, body included; a half-sent body is
                         answered 408 and the connection closed (default ${DEFAULT_TIMEOUTS.requestMs / 1000})
   --keep-alive-timeout S  seconds an idle keep-alive connection stays open (default ${DEFAULT_TIMEOUTS.keepAliveMs / 1000})
-  --shutdown-grace S    on SIGTERM/SIGINT, seconds to let requests in flight finish; then the remaining
+  --shutdown-grace S    on SIGTERM/SIGINT/SIGHUP, seconds to let requests in flight finish; then the remaining
                         connections are closed and the store released (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
   --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)
   --tls-key FILE        the PEM private key for --tls-cert
@@ -251,18 +251,19 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       io.err(`keyless serve: ${signal}, shutting down`);
-      process.removeAllListeners('SIGINT');
-      process.removeAllListeners('SIGTERM');
+      for (const s of SHUTDOWN_SIGNALS) process.removeAllListeners(s);
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP too: a closed terminal would otherwise end the process without the graceful path.
+    for (const s of SHUTDOWN_SIGNALS) process.once(s, () => stop(s));
   });
   const outcome = await shutdownGracefully({ app, release: () => instance.close(), graceMs: shutdownGraceMs });
   if (outcome.forced > 0) io.err(`keyless serve: closed ${outcome.forced} connection(s) still open after the shutdown grace of ${shutdownGraceMs / 1000} s`);
   if (outcome.releaseError !== undefined) io.err(`keyless serve: the store was not released cleanly: ${outcome.releaseError}`);
   return 0;
 }
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** A port that is taken or not ours is the operator's input problem (exit 2, one line), not an internal error. */
 function listenError(err: unknown, host: string, port: number): unknown {
