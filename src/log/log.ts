@@ -38,6 +38,12 @@ export interface LogOptions {
   readonly cacheTiles?: number;
   /** Told about every committed batch (for metrics): entries appended, submissions answered, milliseconds taken. */
   readonly onBatch?: (stats: { readonly appended: number; readonly answered: number; readonly ms: number }) => void;
+  /**
+   * Witnessing (src/witness/collector.ts): turns a committed batch's head into the head its submissions are given
+   * and /checkpoint serves — the same or a larger committed head, its checkpoint with cosignature lines appended.
+   * The batch is acknowledged when it resolves (after the durable commit; the next batch commits meanwhile).
+   */
+  readonly publish?: (head: LogHead) => Promise<LogHead>;
 }
 
 export interface Submission {
@@ -79,6 +85,9 @@ export class TransparencyLog {
   #committing: Promise<void> | undefined;
   #latest: LogHead | undefined;
   #closed = false;
+  readonly #publish: LogOptions['publish'];
+  #published: LogHead | undefined;
+  readonly #publishing = new Set<Promise<void>>();
 
   constructor(opts: LogOptions) {
     this.id = opts.id;
@@ -89,6 +98,7 @@ export class TransparencyLog {
     this.#maxBatch = opts.maxBatch ?? 1000;
     this.#maxPending = opts.maxPending ?? 20_000;
     this.#onBatch = opts.onBatch;
+    this.#publish = opts.publish;
     this.tiles = new TileCache(opts.cacheTiles ?? 4096);
     this.reader = new TreeReader((level, index) => this.store.readTile(this.id, level, index), this.tiles);
   }
@@ -160,6 +170,59 @@ export class TransparencyLog {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#committing !== undefined) await this.#committing;
+    while (this.#publishing.size > 0) await Promise.all(this.#publishing);
+  }
+
+  /**
+   * The head clients are shown at /checkpoint: with witnessing, the latest published (cosigned, or given up on)
+   * head, which may trail the committed one by the batch being witnessed; without, the committed head.
+   */
+  async publishedHead(): Promise<LogHead> {
+    const head = await this.head();
+    if (this.#publish === undefined) return head;
+    if (this.#published === undefined) {
+      if (this.#publishing.size === 0) this.#track(this.#publish(head).then((p) => this.#notePublished(p), () => undefined));
+      return head;
+    }
+    return this.#published;
+  }
+
+  #track(p: Promise<void>): void {
+    this.#publishing.add(p);
+    void p.finally(() => this.#publishing.delete(p));
+  }
+
+  #notePublished(head: LogHead): void {
+    if (this.#published === undefined || head.size >= this.#published.size) this.#published = head;
+  }
+
+  /** With witnessing: a batch is acknowledged with the head the witnesses' answers made (see LogOptions.publish). */
+  async #publishThenResolve(batch: readonly Pending[], results: readonly Sequenced[]): Promise<void> {
+    const head = results[0]?.head;
+    let published = head;
+    if (head !== undefined) {
+      try {
+        const known = this.#published;
+        published = known !== undefined && known.size >= head.size ? known : await this.#publish!(head);
+      } catch {
+        published = head;
+      }
+      if (published.size < head.size) published = head;
+      this.#notePublished(published);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i]!;
+      if (published === undefined || published === r.head) {
+        batch[i]!.resolve(r);
+        continue;
+      }
+      try {
+        const inclusionProof = published.size === r.head.size ? r.inclusionProof : await this.reader.inclusionProof(r.entry.index, published.size);
+        batch[i]!.resolve({ ...r, head: published, inclusionProof });
+      } catch {
+        batch[i]!.resolve(r);
+      }
+    }
   }
 
   #schedule(): void {
@@ -180,7 +243,8 @@ export class TransparencyLog {
     const started = performance.now();
     try {
       const results = await this.store.append(this.id, (ctx) => this.#build(ctx, batch));
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      if (this.#publish === undefined) for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      else this.#track(this.#publishThenResolve(batch, results));
       const head = results[0]?.head;
       if (head !== undefined && (this.#latest === undefined || head.size > this.#latest.size)) this.#latest = head;
       this.#onBatch?.({ appended: results.filter((r) => r.created).length, answered: batch.length, ms: performance.now() - started });
