@@ -21,6 +21,7 @@ const allowed = {
   tsa: ['core'],
   oci: ['core', 'bundle'],
   provenance: ['core'],
+  witness: ['core'],
   server: ['*'],
   cli: ['*'],
   '.': ['*'],

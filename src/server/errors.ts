@@ -25,6 +25,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_PUSHBACK: 503,
   ERR_STORE: 500,
   ERR_SERVICE: 502,
+  // C2SP tlog-witness add-checkpoint: the statuses the spec requires.
+  ERR_WITNESS_FORBIDDEN: 403,
+  ERR_WITNESS_UNKNOWN_LOG: 404,
+  ERR_WITNESS_CONFLICT: 409,
+  ERR_WITNESS_PROOF: 422,
 };
 
 /** The JSON body of every error: Rekor's `{code, message}` plus our stable error code. */
@@ -61,6 +66,9 @@ function fromFastify(err: FastifyError): { status: number; error: string; messag
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isKeylessError(err)) {
     const status = statusOf(err.code);
+    // tlog-witness: "The response body MUST consist of the tree size of the latest cosigned checkpoint in decimal,
+    // followed by a newline (U+000A). The response MUST have a `Content-Type` of `text/x.tlog.size`."
+    if (err.code === 'ERR_WITNESS_CONFLICT') return reply.code(status).header('content-type', 'text/x.tlog.size').send(`${String(err.details['size'])}\n`);
     if (status >= 500) request.log.error({ err, code: err.code }, err.message);
     if (err.code === 'ERR_PUSHBACK') void reply.header('retry-after', String(err.details['retryAfterSeconds'] ?? 1));
     if (err.code === 'ERR_ENTRY_EXISTS' && typeof err.details['location'] === 'string') void reply.header('location', err.details['location']);
