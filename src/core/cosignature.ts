@@ -54,16 +54,17 @@ export function keyIdFor(name: string, type: number, key: Uint8Array): Uint8Arra
  */
 export function parseVkey(text: string): Vkey {
   if (typeof text !== 'string') throw new TypeError('a vkey is a string');
-  const parts = text.trim().split('+');
-  if (parts.length !== 3) invalidVkey(`expected <name>+<hex key ID>+<base64 key>, found ${parts.length} part(s)`, { vkey: text });
-  const [name, idHex, keyB64] = parts as [string, string, string];
+  // Key names contain no `+` and the ID is hex, so the first two `+` separate the parts (base64 may contain `+`).
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text.trim());
+  if (m === null) invalidVkey('expected <name>+<hex key ID>+<base64 key>', { vkey: text });
+  const [, name, idHex, keyB64] = m as unknown as [string, string, string, string];
   if (!isValidKeyName(name)) invalidVkey('the key name is empty or has a space or control character', { vkey: text });
   if (!/^[0-9a-f]{8}$/.test(idHex)) invalidVkey('the key ID is not 8 lowercase hex digits', { vkey: text });
   const material = noteBase64Decode(keyB64);
   if (material === undefined || material.length < 2) invalidVkey('the key is not standard padded base64 of a type byte and a key', { vkey: text });
   const type = material[0]!;
   const key = material.subarray(1);
-  const keyId = hexDecode(idHex, 'vkey key ID');
+  const keyId = new Uint8Array(hexDecode(idHex, 'vkey key ID'));
   if (type === SIG_TYPE_ED25519 || type === SIG_TYPE_COSIGNATURE_V1) {
     if (key.length !== 32) invalidVkey(`an Ed25519 key is 32 bytes, not ${key.length}`, { vkey: text });
   } else if (type === SIG_TYPE_ML_DSA_44) {
@@ -159,12 +160,22 @@ export interface VerifiedCosignature {
  */
 export function verifyCosignature(key: CosignerKey, checkpointText: string, sig: NoteSignature): VerifiedCosignature | false | undefined {
   if (sig.name !== key.name || !bytesEqual(sig.keyHint, key.keyId)) return undefined;
-  // timestamped_signature: u64 timestamp (big-endian) || ed25519_signature[64].
   if (sig.signature.length !== 8 + 64) return false;
-  const timestamp = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
-  if (timestamp > MAX_TIMESTAMP) return false;
+  const timestamp = cosignatureTimestamp(sig.signature);
+  if (timestamp === undefined) return false;
   const ok = verify(null, cosignatureV1Message(checkpointText, timestamp), ed25519KeyObject(key.publicKey), sig.signature.subarray(8));
   return ok ? { name: key.name, timestamp: Number(timestamp) } : false;
+}
+
+/**
+ * The timestamp of an Ed25519 `timestamped_signature` (the signature bytes after the 4-byte key ID): "u64 timestamp;
+ * … serialized in sequence, with the timestamp encoded in big-endian order", followed by the 64-byte signature.
+ * Undefined when the bytes are not that shape or the time exceeds 2^63 - 1.
+ */
+export function cosignatureTimestamp(signature: Uint8Array): bigint | undefined {
+  if (signature.length !== 8 + 64) return undefined;
+  const t = new DataView(signature.buffer, signature.byteOffset, 8).getBigUint64(0);
+  return t > MAX_TIMESTAMP ? undefined : t;
 }
 
 /** A signed-note verifier for an Ed25519 note key (signature type 0x01), e.g. a log's checkpoint key from its vkey. */

@@ -9,11 +9,10 @@ import type { InstanceOptions, ServiceName } from '../../server/instance.js';
  */
 export function parseWitnessFlag(value: string, usage: string): { name: string; url: string; vkey: string } {
   const eq = value.indexOf('=');
-  const parts = eq < 0 ? [] : value.slice(eq + 1).split('+');
-  if (eq <= 0 || parts.length < 4) throw usageError(`--witness ${JSON.stringify(value)} is not NAME=URL+VKEY`, usage);
-  const url = parts.slice(0, -3).join('+');
-  if (!/^https?:\/\//.test(url)) throw usageError(`--witness ${value.slice(0, eq)}: ${JSON.stringify(url)} is not an http(s) URL`, usage);
-  return { name: value.slice(0, eq), url, vkey: parts.slice(-3).join('+') };
+  // The vkey is `<name>+<8 hex digits>+<base64>` (base64 may hold `+`); the URL is what comes before it.
+  const m = eq <= 0 ? null : /^(https?:\/\/.*?)\+([^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*)$/.exec(value.slice(eq + 1));
+  if (m === null) throw usageError(`--witness ${JSON.stringify(value)} is not NAME=URL+VKEY (URL http(s), VKEY <name>+<hex id>+<base64 key>)`, usage);
+  return { name: value.slice(0, eq), url: m[1]!, vkey: m[2]! };
 }
 
 export function witnessServeOptions(get: (name: 'witness' | 'witness-quorum' | 'witness-timeout' | 'witness-config' | 'witness-name' | 'reset-witness-state-unsafe') => string | undefined, only: ReadonlySet<ServiceName>, publicUrl: string, usage: string): Pick<InstanceOptions, 'witnessing' | 'witness'> {
