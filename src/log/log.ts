@@ -9,6 +9,9 @@
  *     new size is signed — one checkpoint per batch, not per timer tick.
  *  3. The store commits entries, tiles and head in one durable transaction.
  *  4. Only then does each promise resolve, with the entry's index and an inclusion proof to that checkpoint.
+ *     With witnessing (`publish`), the batch's checkpoint first goes to the witnesses while the next batch commits,
+ *     and the promises resolve with the checkpoint the collector publishes (cosignatures appended; see
+ *     src/witness/collector.ts for how long that waits).
  * A submission is therefore acknowledged only once it is durable and covered by a signed checkpoint; if the
  * commit fails, every promise in the batch rejects and nothing is acknowledged.
  */
