@@ -40,8 +40,9 @@ export async function witnessBench(run: Run): Promise<void> {
     const flags = witnesses.flatMap((w, i) => ['--witness', `w${i + 1}=${w.url}+${w.vkey}`]);
     served = await startServe(['--only', 'log', ...flags, '--witness-quorum', '2'], { dataDir: logDir });
     await run('sqlite, 2-of-3 witnesses', [served]);
-    const status = await (await fetch(`${served.url}/witness-status`)).json() as { logs: Record<string, { witnesses: { name: string; cosigned: number; failed: number }[] }> };
-    console.log(`  witness requests (cosigned/failed): ${status.logs['rekor-v2']!.witnesses.map((w) => `${w.name} ${w.cosigned}/${w.failed}`).join(', ')}`);
+    const status = await (await fetch(`${served.url}/witness-status`)).json() as { logs: Record<string, { published_total: number; timed_out_total: number; witnesses: { name: string; cosigned: number; failed: number }[] }> };
+    const s = status.logs['rekor-v2']!;
+    console.log(`  ${s.published_total} checkpoints sent for cosigning, ${s.timed_out_total} waits hit the deadline; witness requests (cosigned/failed): ${s.witnesses.map((w) => `${w.name} ${w.cosigned}/${w.failed}`).join(', ')}`);
   } finally {
     await served?.stop();
     for (const w of witnesses) w.proc.kill('SIGTERM');

@@ -57,6 +57,9 @@ export interface CollectorStatus {
   readonly published?: { readonly size: number; readonly cosignatures: number; readonly witnesses: readonly string[] };
   /** True when the last published checkpoint carries at least `quorum` cosignatures. */
   readonly quorumMet: boolean;
+  /** Checkpoints handed to `publish`, and how many of those waits ended at the deadline. */
+  readonly published_total: number;
+  readonly timed_out_total: number;
 }
 
 interface Candidate<H extends PublishableHead> {
@@ -94,6 +97,8 @@ export class CosignatureCollector<H extends PublishableHead> {
   readonly #waiters = new Set<Waiter<H>>();
   #latest: H | undefined;
   #published: { size: number; witnesses: string[] } | undefined;
+  #timedOut = 0;
+  #batches = 0;
 
   constructor(opts: CollectorOptions) {
     this.#opts = opts;
@@ -110,11 +115,15 @@ export class CosignatureCollector<H extends PublishableHead> {
   /** Sends `head` to the witnesses and resolves with the head to publish: `head` or a larger one, with cosignatures. */
   publish(head: H): Promise<H> {
     if (this.#tracks.length === 0) return Promise.resolve(head);
+    this.#batches++;
     if (!this.#candidates.has(head.size)) this.#candidates.set(head.size, { head, lines: new Map() });
     if (this.#latest === undefined || head.size > this.#latest.size) this.#latest = head;
     return new Promise<H>((resolve) => {
       const waiter: Waiter<H> = { size: head.size, resolve, timer: undefined };
-      waiter.timer = setTimeout(() => this.#finish(waiter), this.timeoutMs);
+      waiter.timer = setTimeout(() => {
+        this.#timedOut++;
+        this.#finish(waiter);
+      }, this.timeoutMs);
       this.#waiters.add(waiter);
       for (const t of this.#tracks) this.#kick(t);
       this.#check();
@@ -138,6 +147,8 @@ export class CosignatureCollector<H extends PublishableHead> {
       witnesses,
       ...(published !== undefined ? { published: { size: published.size, cosignatures: published.witnesses.length, witnesses: published.witnesses } } : {}),
       quorumMet: published !== undefined && published.witnesses.length >= this.quorum,
+      published_total: this.#batches,
+      timed_out_total: this.#timedOut,
     };
   }
 
