@@ -216,6 +216,23 @@ describe('witnessed checkpoints across processes', () => {
     Object.assign(w, await spawnWitness(w.name, w.dataDir, config, ['--reset-state-unsafe'], port));
   });
 
+  it('runs inside keyless serve as --only witness, with the same routes and state rules', async () => {
+    const dir = join(work, 'serve-witness');
+    const inServe = await startServe(['--only', 'witness', '--witness-config', config, '--witness-name', 'w5.witness.test'], { dataDir: dir });
+    try {
+      const cp = await (await fetch(`${served.url}/rekor-v2/checkpoint`)).text();
+      const note = parseSignedNote(cp);
+      const logOnly = `${note.text}\n${cp.split('\n\n')[1]!.split('\n')[0]}\n`;
+      const res = await fetch(`${inServe.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${logOnly}` });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.match(await res.text(), /^\u2014 w5\.witness\.test \S+\n$/);
+      assert.equal((await fetch(`${inServe.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${logOnly}` })).status, 409);
+      assert.equal(readFileSync(join(dir, 'witness.vkey'), 'utf8').split('+')[0], 'w5.witness.test');
+    } finally {
+      assert.equal(await inServe.stop(), 0);
+    }
+  });
+
   it('a forking log: a copy of the log, same key, diverges; the witnesses cosign one branch only and a 2-of-3 client rejects the other', async () => {
     await served.stop();
     const forkDir = join(work, 'fork');
