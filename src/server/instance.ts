@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { cosignerKeyFromVkey, noteVkey } from '../core/cosignature.js';
 import { KeylessError } from '../core/errors.js';
 import type { LogHead } from '../log/store/types.js';
-import { CosignatureCollector } from '../witness/collector.js';
+import { CosignatureCollector, type CollectorStatus } from '../witness/collector.js';
 import { openWitnessInstance, type WitnessInstance, type WitnessInstanceOptions } from './witness.js';
 import { watchWitnessing, witnessRequestCounter } from './witness-metrics.js';
 import { TransparencyLog } from '../log/log.js';
@@ -89,6 +89,11 @@ export interface Instance {
   readonly logVkey?: string;
   /** The witness service's cosigning vkey. */
   readonly witnessVkey?: string;
+  /**
+   * For /readyz: whether the Rekor v2 log's last published checkpoint carries its witness quorum (undefined
+   * without --witness). Appends go on either way; a shortfall is a degraded instance, not a dead one.
+   */
+  witnessReadiness?(): { readonly ready: boolean; readonly reason?: string };
   trustedRoot(): TrustedRoot;
   /** Where signers find this instance's services (SigningConfig v0.2): CA, OIDC (dev issuer), Rekor v2 and v1, TSA. */
   signingConfig(): SigningConfig;
@@ -150,7 +155,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     v2Ref.log = v2;
     logVkey = noteVkey(identity.rekorV2.origin, v2Key);
     writeFileSync(dataPath(opts.dataDir, 'rekor-v2.vkey'), `${logVkey}\n`);
-    if (publisher !== undefined) services.witnessStatus = () => ({ logs: { 'rekor-v2': publisher.status() } });
+    if (publisher !== undefined) services.witnessStatus = () => ({ ...witnessReadiness(publisher.status()), logs: { 'rekor-v2': publisher.status() } });
     logs.push(v1, v2);
     services.logV1 = new RekorV1Api(v1, identity.rekorV1.treeId);
     services.logV2 = new RekorV2Api(v2);
@@ -217,6 +222,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     store,
     ...(logVkey !== undefined ? { logVkey } : {}),
     ...(witness !== undefined ? { witnessVkey: witness.witness.vkey } : {}),
+    ...(collector !== undefined ? { witnessReadiness: () => witnessReadiness(collector!.status()) } : {}),
     trustedRoot: () => ({
       mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
       tlogs: logs.map((log) => tlogInstance(log, log.id === 'rekor-v2' ? `${base}${REKOR_V2_PREFIX}` : base, identity.createdAt)),
@@ -263,6 +269,13 @@ export interface WitnessingOptions {
   /** Longest a batch's acknowledgement waits for cosignatures (default 2000 ms). */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+}
+
+function witnessReadiness(status: CollectorStatus): { ready: boolean; reason?: string } {
+  if (status.quorumMet) return { ready: true };
+  const down = status.witnesses.filter((w) => w.lastError !== undefined && (w.lastSuccess === undefined || (w.lastErrorAt ?? '') > w.lastSuccess));
+  const cosigned = status.published?.cosignatures ?? 0;
+  return { ready: false, reason: `the last published checkpoint has ${cosigned} of ${status.quorum} witness cosignatures${down.length > 0 ? `; failing: ${down.map((w) => `${w.name} (${w.lastError})`).join(', ')}` : ''}` };
 }
 
 function createCollector(opts: InstanceOptions, consistencyProof: (a: number, b: number) => Promise<Uint8Array[]>, onOutcome: ((w: string, o: string) => void) | undefined): CosignatureCollector<LogHead> | undefined {
