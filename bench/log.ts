@@ -3,13 +3,15 @@
 // Published anchors (same-run peers are not available for a log): Tessera on POSIX ≈ 1,400 entries/s per core;
 // rekor-tiles batches every 250 ms and checkpoints every 10 s.
 // Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_API (v1|v2, default v2), BENCH_STORES
-// (comma list of sqlite,postgres,postgres-2; default all), KEYLESS_TEST_POSTGRES_URL.
+// (comma list of sqlite,postgres,postgres-2; default all), KEYLESS_TEST_POSTGRES_URL, BENCH_WITNESSES (0 skips the
+// witnessed runs of log-witness.ts).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { post, quantile } from './http-load.js';
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact } from '../test/helpers/entries.js';
 import { startServe, tempDir, type Served } from '../test/helpers/serve.js';
+import { witnessBench } from './log-witness.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -77,3 +79,5 @@ for (const store of STORES) {
     }
   }
 }
+// Acknowledgement latency and throughput with and without a 2-of-3 witness quorum (Rekor v2 only; BENCH_WITNESSES=0 skips).
+if (API === 'v2' && process.env.BENCH_WITNESSES !== '0') await witnessBench(run);

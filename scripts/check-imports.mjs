@@ -22,6 +22,7 @@ const allowed = {
   oci: ['core', 'bundle', 'net'],
   provenance: ['core'],
   net: ['core'],
+  witness: ['core'],
   server: ['*'],
   cli: ['*'],
   '.': ['*'],

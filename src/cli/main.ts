@@ -33,6 +33,7 @@ const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: st
   npm: { load: async () => { const m = await import('./commands/npm.js'); return { USAGE: m.USAGE, run: (a, io) => m.npmCommand(a, io) }; }, summary: 'npm provenance: publish a tarball with a signed provenance bundle, audit a published version' },
   inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { USAGE: m.USAGE, run: m.inspect }; }, summary: 'show what a bundle says: identity, extensions, log entries, times, statement' },
   log: { load: async () => { const m = await import('./commands/log-audit.js'); return { USAGE: m.USAGE, run: m.logCommand }; }, summary: 'log audit: check that a transparency log stays consistent (a monitor); log fsck: check a store' },
+  witness: { load: async () => { const m = await import('./commands/witness.js'); return { USAGE: m.USAGE, run: m.witnessCommand }; }, summary: 'witness serve: a C2SP tlog-witness that cosigns consistent checkpoints of the logs it follows' },
   serve: { load: async () => { const m = await import('./commands/serve.js'); return { USAGE: m.USAGE, run: m.serve }; }, summary: 'run the private instance: CA, CT, transparency logs, TSA, trust files (TUF)' },
 };
 
@@ -41,7 +42,7 @@ const USAGE = `Usage: keyless COMMAND [options]\n\nCommands:\n${Object.entries(C
 /** Failures of a check on the bundle (exit 1) as opposed to input we could not use (exit 2). */
 const VERIFICATION_FAILURES = new Set<ErrorCode>([
   'ERR_CERT_CHAIN', 'ERR_SCT', 'ERR_TLOG_CONSISTENCY', 'ERR_TLOG_BODY', 'ERR_TLOG_INCLUSION', 'ERR_TLOG_CHECKPOINT', 'ERR_TLOG_SET', 'ERR_TLOG_UNKNOWN',
-  'ERR_TLOG_THRESHOLD', 'ERR_TIMESTAMP', 'ERR_TIME', 'ERR_SIGNATURE', 'ERR_SUBJECT', 'ERR_IDENTITY', 'ERR_KEY_MISMATCH',
+  'ERR_TLOG_THRESHOLD', 'ERR_WITNESS', 'ERR_TIMESTAMP', 'ERR_TIME', 'ERR_SIGNATURE', 'ERR_SUBJECT', 'ERR_IDENTITY', 'ERR_KEY_MISMATCH',
 ]);
 
 export function exitCodeFor(err: KeylessError): number {

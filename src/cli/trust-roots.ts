@@ -18,6 +18,7 @@ import { createVerifier, type VerificationPolicy, type VerificationResult, type 
 import { flag, str, type Parsed } from './args.js';
 import { fetchInstanceTrustedRoot, instanceUrl } from './instance-trust.js';
 import { readFileOrFail } from './io.js';
+import { witnessPolicyFromFlags } from './witness-policy.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -95,6 +96,7 @@ export function createCliVerifier(source: TrustSource, parsed: Parsed): CliVerif
   const ignoreTlog = flag(parsed, 'insecure-ignore-tlog');
   const ignoreSct = flag(parsed, 'insecure-ignore-sct');
   const notes: string[] = [];
+  const witnessPolicy = witnessPolicyFromFlags(parsed);
   const verifiers: { verifier: Verifier; caSubjects: Uint8Array[] }[] = source.roots.map((root) => {
     const domain = domainThresholds(root);
     const verifier = createVerifier({
@@ -102,6 +104,7 @@ export function createCliVerifier(source: TrustSource, parsed: Parsed): CliVerif
       tlogThreshold: ignoreTlog ? 0 : domain.tlogThreshold,
       ctlogThreshold: ignoreSct ? 0 : domain.ctlogThreshold,
       timestampThreshold: domain.timestampThreshold,
+      ...(witnessPolicy !== undefined ? { witnessPolicy } : {}),
     });
     const name = source.roots.length > 1 ? `${source.label} (${root.certificateAuthorities[0]?.uri ?? 'no CA'})` : source.label;
     for (const note of domain.notes) if (!(ignoreTlog && note.includes('transparency log:')) && !(ignoreSct && note.includes('certificate transparency'))) notes.push(`${name}: ${note}`);

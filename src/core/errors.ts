@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'ERR_SUBJECT' // the in-toto subject does not name the artifact
   | 'ERR_IDENTITY' // the certificate does not match the expected identity policy
   | 'ERR_KEY_MISMATCH' // managed-key mode: the bundle was not made with the given key
+  | 'ERR_WITNESS' // the checkpoint lacks the witness policy's quorum of cosignatures
   // services: what a request to the log, CA, TSA or OIDC issuer did wrong, or what the service could not do
   | 'ERR_REQUEST' // a request that is malformed (not JSON, wrong shape, bad field); HTTP 400
   | 'ERR_ENTRY_UNSUPPORTED' // a log entry kind or apiVersion the log does not accept; HTTP 400
@@ -50,6 +51,12 @@ export type ErrorCode =
   // clients (src/net, the CLI's outputs)
   | 'ERR_TIMEOUT' // a service did not answer within the client's timeout
   | 'ERR_OUTPUT' // an output file (bundle, signature, certificate) cannot be written; checked before anything is sent
+  // witness (C2SP tlog-witness add-checkpoint): the statuses the spec names
+  | 'ERR_WITNESS_UNKNOWN_LOG' // the checkpoint's origin is not a log this witness follows; HTTP 404
+  | 'ERR_WITNESS_FORBIDDEN' // no valid signature by the log's trusted key; HTTP 403
+  | 'ERR_WITNESS_CONFLICT' // the old size is not the witness's latest cosigned size; HTTP 409, text/x.tlog.size body
+  | 'ERR_WITNESS_PROOF' // the consistency proof or the empty-tree/equal-size root check fails; HTTP 422
+  | 'ERR_WITNESS_STATE' // the witness's durable state is missing or unusable; it refuses to start
   // CLI
   | 'ERR_USAGE';
 

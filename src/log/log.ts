@@ -9,6 +9,9 @@
  *     new size is signed — one checkpoint per batch, not per timer tick.
  *  3. The store commits entries, tiles and head in one durable transaction.
  *  4. Only then does each promise resolve, with the entry's index and an inclusion proof to that checkpoint.
+ *     With witnessing (`publish`), the batch's checkpoint first goes to the witnesses while the next batch commits,
+ *     and the promises resolve with the checkpoint the collector publishes (cosignatures appended; see
+ *     src/witness/collector.ts for how long that waits).
  * A submission is therefore acknowledged only once it is durable and covered by a signed checkpoint; if the
  * commit fails, every promise in the batch rejects and nothing is acknowledged.
  *
@@ -58,6 +61,12 @@ export interface LogOptions {
    * Without one the log cannot detect a store that rolled back across restarts; `keyless serve` always sets it.
    */
   readonly record?: HeadRecord;
+  /**
+   * Witnessing (src/witness/collector.ts): turns a committed batch's head into the head its submissions are given
+   * and /checkpoint serves — the same or a larger committed head, its checkpoint with cosignature lines appended.
+   * The batch is acknowledged when it resolves (after the durable commit; the next batch commits meanwhile).
+   */
+  readonly publish?: (head: LogHead) => Promise<LogHead>;
 }
 
 export interface Submission {
@@ -102,6 +111,9 @@ export class TransparencyLog {
   readonly #record: HeadRecord | undefined;
   /** Set when the store is found rolled back or corrupt while running: from then on the log refuses everything. */
   #halted: KeylessError | undefined;
+  readonly #publish: LogOptions['publish'];
+  #published: LogHead | undefined;
+  readonly #publishing = new Set<Promise<void>>();
 
   constructor(opts: LogOptions) {
     this.id = opts.id;
@@ -113,6 +125,7 @@ export class TransparencyLog {
     this.#maxPending = opts.maxPending ?? 20_000;
     this.#onBatch = opts.onBatch;
     this.#record = opts.record;
+    this.#publish = opts.publish;
     this.tiles = new TileCache(opts.cacheTiles ?? 4096);
     this.reader = new TreeReader((level, index) => this.store.readTile(this.id, level, index), this.tiles);
   }
@@ -242,6 +255,59 @@ export class TransparencyLog {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#committing !== undefined) await this.#committing;
+    while (this.#publishing.size > 0) await Promise.all(this.#publishing);
+  }
+
+  /**
+   * The head clients are shown at /checkpoint: with witnessing, the latest published (cosigned, or given up on)
+   * head, which may trail the committed one by the batch being witnessed; without, the committed head.
+   */
+  async publishedHead(): Promise<LogHead> {
+    const head = await this.head();
+    if (this.#publish === undefined) return head;
+    if (this.#published === undefined) {
+      if (this.#publishing.size === 0) this.#track(this.#publish(head).then((p) => this.#notePublished(p), () => undefined));
+      return head;
+    }
+    return this.#published;
+  }
+
+  #track(p: Promise<void>): void {
+    this.#publishing.add(p);
+    void p.finally(() => this.#publishing.delete(p));
+  }
+
+  #notePublished(head: LogHead): void {
+    if (this.#published === undefined || head.size >= this.#published.size) this.#published = head;
+  }
+
+  /** With witnessing: a batch is acknowledged with the head the witnesses' answers made (see LogOptions.publish). */
+  async #publishThenResolve(batch: readonly Pending[], results: readonly Sequenced[]): Promise<void> {
+    const head = results[0]?.head;
+    let published = head;
+    if (head !== undefined) {
+      try {
+        const known = this.#published;
+        published = known !== undefined && known.size >= head.size ? known : await this.#publish!(head);
+      } catch {
+        published = head;
+      }
+      if (published.size < head.size) published = head;
+      this.#notePublished(published);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i]!;
+      if (published === undefined || published === r.head) {
+        batch[i]!.resolve(r);
+        continue;
+      }
+      try {
+        const inclusionProof = published.size === r.head.size ? r.inclusionProof : await this.inclusionProof(r.entry, published);
+        batch[i]!.resolve({ ...r, head: published, inclusionProof });
+      } catch {
+        batch[i]!.resolve(r);
+      }
+    }
   }
 
   #schedule(): void {
@@ -265,7 +331,8 @@ export class TransparencyLog {
       // Recorded before any submitter hears of it (head-record.ts).
       const head = results[0]?.head;
       if (head !== undefined) await this.#accept(head, true);
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      if (this.#publish === undefined) for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      else this.#track(this.#publishThenResolve(batch, results));
       this.#onBatch?.({ appended: results.filter((r) => r.created).length, answered: batch.length, ms: performance.now() - started });
     } catch (err) {
       this.tiles.clear();

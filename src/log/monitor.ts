@@ -100,7 +100,8 @@ function verifiedCheckpoint(text: string, keys: readonly PublicKey[]): Checkpoin
   throw new KeylessError('ERR_TLOG_CHECKPOINT', 'the checkpoint carries no signature by the given log key', { checkpoint: text });
 }
 
-async function consistencyProof(api: LogApi, get: typeof fetch, base: string, size1: number, checkpoint: Checkpoint): Promise<Uint8Array[]> {
+/** A consistency proof from `size1` to the checkpoint, from the log (v1) or computed from its tiles. */
+export async function consistencyProof(api: LogApi, get: typeof fetch, base: string, size1: number, checkpoint: Checkpoint): Promise<Uint8Array[]> {
   if (api === 'tiles') return tileReader(get, base, checkpoint.size).consistencyProof(size1, checkpoint.size);
   const res = await getJson(get, `${base}/api/v1/log/proof?firstSize=${size1}&lastSize=${checkpoint.size}`) as { rootHash?: unknown; hashes?: unknown };
   if (typeof res.rootHash !== 'string' || !Array.isArray(res.hashes) || !res.hashes.every((h) => typeof h === 'string')) {

@@ -64,7 +64,7 @@ export class RekorV2Api {
       throw new KeylessError('ERR_REQUEST', 'logIndex must be a non-negative integer');
     }
     const index = Number(logIndex);
-    const head = await this.log.head();
+    const head = await this.log.publishedHead();
     if (index >= head.size) throw new KeylessError('ERR_NOT_FOUND', `log index ${index} is beyond the tree of size ${head.size}`, { treeSize: head.size });
     const stored = await this.log.entry(index);
     const proof = await this.log.inclusionProof(stored, head);
@@ -83,9 +83,9 @@ export class RekorV2Api {
     };
   }
 
-  /** GET /checkpoint: the latest signed checkpoint. */
+  /** GET /checkpoint: the latest signed checkpoint (with witnessing: the latest published one, with its cosignatures). */
   async checkpoint(): Promise<StaticObject> {
-    const head = await this.log.head();
+    const head = await this.log.publishedHead();
     return { body: new TextEncoder().encode(head.checkpoint), contentType: 'text/plain; charset=utf-8', immutable: false };
   }
 

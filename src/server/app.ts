@@ -21,6 +21,8 @@ import type { CtLog } from '../log/ct/index.js';
 import type { SignedTreeHeadJson } from '../log/ct-sth.js';
 import type { DevIssuer } from '../oidc/index.js';
 import { registerCa, registerCt, registerDevIssuer } from './routes/ca.js';
+import type { Witness } from '../witness/witness.js';
+import { registerWitness, registerWitnessStatus } from './routes/witness.js';
 
 /**
  * Where the Rekor v2 log lives on a single-port instance: its own base URL, as a separate rekor-tiles host would
@@ -58,6 +60,10 @@ export interface AppServices {
   readonly trust?: { readonly trustedRoot: () => unknown; readonly signingConfig: () => unknown };
   /** A TUF repository publishing the trust files, served under /tuf. */
   readonly tuf?: () => TufRepository;
+  /** A C2SP tlog-witness (POST /add-checkpoint). */
+  readonly witness?: Witness;
+  /** The logs' witnessing status (GET /witness-status): cosignatures on the last published checkpoint, per witness. */
+  readonly witnessStatus?: () => unknown;
 }
 
 export interface AppOptions {
@@ -140,6 +146,8 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
     app.get('/signing_config.json', async () => trust.signingConfig());
   }
   if (services.tuf !== undefined) registerTufRoutes(app, services.tuf);
+  if (services.witness !== undefined) registerWitness(app, services.witness);
+  if (services.witnessStatus !== undefined) registerWitnessStatus(app, services.witnessStatus);
   if (opts.webDir !== undefined) registerWeb(app, { dir: opts.webDir });
   return app;
 }

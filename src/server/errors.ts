@@ -32,6 +32,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_STORE_ROLLBACK: 500,
   ERR_STORE_CORRUPT: 500,
   ERR_SERVICE: 502,
+  // C2SP tlog-witness add-checkpoint: the statuses the spec requires.
+  ERR_WITNESS_FORBIDDEN: 403,
+  ERR_WITNESS_UNKNOWN_LOG: 404,
+  ERR_WITNESS_CONFLICT: 409,
+  ERR_WITNESS_PROOF: 422,
 };
 
 /** Retry-After for a 503 whose error does not say (details.retryAfterSeconds). */
@@ -92,6 +97,9 @@ export function fromFastify(err: FastifyError, bodyLimit: number | undefined): {
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, errorLog: ErrorLog = defaultErrorLog): FastifyReply {
   if (isKeylessError(err)) {
     const status = statusOf(err.code);
+    // tlog-witness: "The response body MUST consist of the tree size of the latest cosigned checkpoint in decimal,
+    // followed by a newline (U+000A). The response MUST have a `Content-Type` of `text/x.tlog.size`."
+    if (err.code === 'ERR_WITNESS_CONFLICT') return reply.code(status).header('content-type', 'text/x.tlog.size').send(`${String(err.details['size'])}\n`);
     if (status >= 500) errorLog.report(request.log, err, { status, method: request.method, url: request.url.split('?')[0] });
     const retryAfter = retryAfterOf(err);
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));

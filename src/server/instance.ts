@@ -4,6 +4,13 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomInt } from 'node:crypto';
 import { FileHeadRecord } from '../log/head-record.js';
+import { writeFileSync } from 'node:fs';
+import { cosignerKeyFromVkey, noteVkey } from '../core/cosignature.js';
+import { KeylessError } from '../core/errors.js';
+import type { LogHead } from '../log/store/types.js';
+import { CosignatureCollector, type CollectorStatus } from '../witness/collector.js';
+import { openWitnessInstance, type WitnessInstance, type WitnessInstanceOptions } from './witness.js';
+import { watchWitnessing, witnessRequestCounter } from './witness-metrics.js';
 import { TransparencyLog } from '../log/log.js';
 import { RekorV1Api } from '../log/rekor-v1.js';
 import { RekorV2Api } from '../log/rekor-v2.js';
@@ -33,8 +40,11 @@ import {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export type ServiceName = 'log' | 'tsa' | 'ca';
+export type ServiceName = 'log' | 'tsa' | 'ca' | 'witness';
+/** The services `keyless serve` runs by default. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['log', 'tsa', 'ca'];
+/** Services that run only when `--only` names them (a witness needs its own configuration). */
+export const EXTRA_SERVICE_NAMES: readonly ServiceName[] = ['witness'];
 
 export type StoreConfig = { driver: 'sqlite' } | { driver: 'postgres'; url: string; schema?: string };
 
@@ -57,6 +67,10 @@ export interface InstanceOptions {
   readonly fetch?: typeof fetch;
   /** Where the logs report their batches and sizes. */
   readonly metrics?: Metrics;
+  /** Witnesses the Rekor v2 log sends its checkpoints to (C2SP tlog-witness), and how long a batch waits. */
+  readonly witnessing?: WitnessingOptions;
+  /** The witness service (`--only witness`): its name and the logs it follows. */
+  readonly witness?: Omit<WitnessInstanceOptions, 'dataDir' | 'now' | 'onRequest'>;
 }
 
 /** What identifies this instance's logs forever: written once to `instance.json`. */
@@ -72,6 +86,15 @@ export interface Instance {
   readonly services: AppServices;
   readonly logs: readonly TransparencyLog[];
   readonly store: LogStore | undefined;
+  /** The Rekor v2 log's checkpoint vkey (C2SP signed-note), for witnesses' configurations. */
+  readonly logVkey?: string;
+  /** The witness service's cosigning vkey. */
+  readonly witnessVkey?: string;
+  /**
+   * For /readyz: whether the Rekor v2 log's last published checkpoint carries its witness quorum (undefined
+   * without --witness). Appends go on either way; a shortfall is a degraded instance, not a dead one.
+   */
+  witnessReadiness?(): { readonly ready: boolean; readonly reason?: string };
   trustedRoot(): TrustedRoot;
   /** Where signers find this instance's services (SigningConfig v0.2): CA, OIDC (dev issuer), Rekor v2 and v1, TSA. */
   signingConfig(): SigningConfig;
@@ -91,6 +114,23 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
   // Outside db/: a lost WAL or a restored copy of db/ leaves it as it was (head-record.ts).
   const record = new FileHeadRecord(dataPath(opts.dataDir, 'checkpoints'));
 
+  let collector: CosignatureCollector<LogHead> | undefined;
+  let logVkey: string | undefined;
+  const witnessOutcome = opts.metrics !== undefined && opts.witnessing !== undefined && opts.witnessing.witnesses.length > 0
+    ? watchWitnessing(opts.metrics.registry, () => (collector === undefined ? [] : [{ log: 'rekor-v2', status: () => collector!.status() }]))
+    : undefined;
+  let witness: WitnessInstance | undefined;
+  if (only.has('witness')) {
+    if (opts.witness === undefined) throw new KeylessError('ERR_USAGE', 'the witness service needs a configuration: --witness-config FILE (lines "log <vkey>")');
+    witness = openWitnessInstance({
+      ...opts.witness,
+      dataDir: opts.dataDir,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.metrics ? { onRequest: witnessRequestCounter(opts.metrics.registry) } : {}),
+    });
+    services.witness = witness.witness;
+  }
+
   if (only.has('log')) {
     store ??= await openStore(opts);
     const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
@@ -103,13 +143,22 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
       signer: createLogSigner(v1Key, identity.rekorV1.keyName, 'rekor-v1'),
       ...common,
     }).open();
+    // The collector asks the log for consistency proofs; the log is made after it (it takes its publish hook).
+    const v2Ref: { log?: TransparencyLog } = {};
+    collector = createCollector(opts, async (a, b) => (await v2Ref.log!.consistencyProof(a, b)).proof, witnessOutcome?.('rekor-v2'));
+    const publisher = collector;
     const v2 = await new TransparencyLog({
       ...observed(opts.metrics, 'rekor-v2'),
       id: 'rekor-v2',
       origin: identity.rekorV2.origin,
       signer: createLogSigner(v2Key, identity.rekorV2.origin, 'c2sp'),
+      ...(publisher !== undefined ? { publish: (head: LogHead) => publisher.publish(head) } : {}),
       ...common,
     }).open();
+    v2Ref.log = v2;
+    logVkey = noteVkey(identity.rekorV2.origin, v2Key);
+    writeFileSync(dataPath(opts.dataDir, 'rekor-v2.vkey'), `${logVkey}\n`);
+    if (publisher !== undefined) services.witnessStatus = () => ({ ...witnessReadiness(publisher.status()), logs: { 'rekor-v2': publisher.status() } });
     logs.push(v1, v2);
     services.logV1 = new RekorV1Api(v1, identity.rekorV1.treeId);
     services.logV2 = new RekorV2Api(v2);
@@ -174,6 +223,9 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     services,
     logs: allLogs,
     store,
+    ...(logVkey !== undefined ? { logVkey } : {}),
+    ...(witness !== undefined ? { witnessVkey: witness.witness.vkey } : {}),
+    ...(collector !== undefined ? { witnessReadiness: () => witnessReadiness(collector!.status()) } : {}),
     trustedRoot: () => ({
       mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
       tlogs: logs.map((log) => tlogInstance(log, log.id === 'rekor-v2' ? `${base}${REKOR_V2_PREFIX}` : base, identity.createdAt)),
@@ -205,10 +257,42 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
       };
     },
     close: async () => {
+      collector?.close();
       for (const log of allLogs) await log.close();
       await store?.close();
+      witness?.close();
     },
   };
+}
+
+export interface WitnessingOptions {
+  readonly witnesses: readonly { readonly name: string; readonly url: string; readonly vkey: string }[];
+  /** Cosignatures to wait for (default: all witnesses). */
+  readonly quorum?: number;
+  /** Longest a batch's acknowledgement waits for cosignatures (default 2000 ms). */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+function witnessReadiness(status: CollectorStatus): { ready: boolean; reason?: string } {
+  if (status.quorumMet) return { ready: true };
+  const down = status.witnesses.filter((w) => w.lastError !== undefined && (w.lastSuccess === undefined || (w.lastErrorAt ?? '') > w.lastSuccess));
+  const cosigned = status.published?.cosignatures ?? 0;
+  return { ready: false, reason: `the last published checkpoint has ${cosigned} of ${status.quorum} witness cosignatures${down.length > 0 ? `; failing: ${down.map((w) => `${w.name} (${w.lastError})`).join(', ')}` : ''}` };
+}
+
+function createCollector(opts: InstanceOptions, consistencyProof: (a: number, b: number) => Promise<Uint8Array[]>, onOutcome: ((w: string, o: string) => void) | undefined): CosignatureCollector<LogHead> | undefined {
+  const w = opts.witnessing;
+  if (w === undefined || w.witnesses.length === 0) return undefined;
+  return new CosignatureCollector<LogHead>({
+    witnesses: w.witnesses.map((x) => ({ name: x.name, url: x.url, key: cosignerKeyFromVkey(x.vkey) })),
+    ...(w.quorum !== undefined ? { quorum: w.quorum } : {}),
+    ...(w.timeoutMs !== undefined ? { timeoutMs: w.timeoutMs } : {}),
+    ...(w.fetch !== undefined ? { fetch: w.fetch } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(onOutcome !== undefined ? { onOutcome } : {}),
+    consistencyProof,
+  });
 }
 
 function observed(metrics: Metrics | undefined, id: string): { onBatch?: ReturnType<Metrics['batchObserver']> } {

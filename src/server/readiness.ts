@@ -29,6 +29,11 @@ export interface CheckResult {
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly checks: Readonly<Record<string, CheckResult>>;
+  /**
+   * Reported, but not part of `ready`: a shortfall the instance keeps working through (witnesses that do not
+   * cosign). Taking every frontend out of a load balancer for it would stop appends, which a witness outage must not.
+   */
+  readonly advisory?: Readonly<Record<string, CheckResult>>;
 }
 
 export type Check = () => Promise<void>;
@@ -77,9 +82,18 @@ export function readinessChecks(opts: ReadinessOptions): Record<string, Check> {
   return checks;
 }
 
-export async function runChecks(checks: Record<string, Check>, timeoutMs = 2000): Promise<ReadinessReport> {
-  const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await timed(check, timeoutMs)] as const));
-  return { ready: results.every(([, r]) => r.ok), checks: Object.fromEntries(results) };
+export async function runChecks(checks: Record<string, Check>, timeoutMs = 2000, advisory: Record<string, Check> = {}): Promise<ReadinessReport> {
+  const run = (set: Record<string, Check>) => Promise.all(Object.entries(set).map(async ([name, check]) => [name, await timed(check, timeoutMs)] as const));
+  const [results, notes] = await Promise.all([run(checks), run(advisory)]);
+  return { ready: results.every(([, r]) => r.ok), checks: Object.fromEntries(results), ...(notes.length > 0 && { advisory: Object.fromEntries(notes) }) };
+}
+
+/** The witnesses' quorum as an advisory readiness check (see ReadinessReport.advisory). */
+export function witnessCheck(status: () => { readonly ready: boolean; readonly reason?: string }): Check {
+  return async () => {
+    const s = status();
+    if (!s.ready) throw Object.assign(new Error(s.reason ?? 'the latest checkpoint lacks its witness quorum'), { code: 'ERR_WITNESS' });
+  };
 }
 
 async function timed(check: Check, timeoutMs: number): Promise<CheckResult> {

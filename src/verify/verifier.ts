@@ -22,6 +22,8 @@ import { verifyRfc3161Timestamp } from './timestamp.js';
 import type { SignedContent } from './tlog-body.js';
 import { verifyTlogEntry, type VerifiedTlogEntry } from './tlog.js';
 import { prepareTrustMaterial, type TrustMaterial, type UnusableEntry } from './trust-material.js';
+import type { WitnessPolicy } from '../core/tlog-policy.js';
+import { verifyWitnessQuorum, type WitnessVerdict } from './witness.js';
 
 export interface VerifierOptions {
   readonly trustedRoot: TrustedRoot;
@@ -31,6 +33,13 @@ export interface VerifierOptions {
   readonly ctlogThreshold?: number;
   /** Trusted times (SET-backed integrated times plus RFC 3161 timestamps) required; 1 by default. */
   readonly timestampThreshold?: number;
+  /**
+   * C2SP tlog-policy witnesses and quorum: every log entry's checkpoint must carry the quorum's cosignatures
+   * (ERR_WITNESS otherwise). Without it cosignatures are ignored, as clients that do not know them do.
+   */
+  readonly witnessPolicy?: WitnessPolicy;
+  /** Clock in milliseconds for the witness check (cosignatures dated in the future do not count). */
+  readonly now?: () => number;
 }
 
 /** Who must have signed: a certificate identity (any of several), a managed key, or nobody in particular. */
@@ -59,6 +68,8 @@ export interface VerificationResult {
   readonly tlogEntries: readonly VerifiedTlogEntry[];
   readonly scts: readonly VerifiedSct[];
   readonly statement?: InTotoStatement;
+  /** With a witness policy: for each log entry, who cosigned its checkpoint. */
+  readonly witnesses?: readonly WitnessVerdict[];
 }
 
 export interface Verifier {
@@ -185,6 +196,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (tlogEntries.length < tlogThreshold) {
         throw new KeylessError('ERR_TLOG_THRESHOLD', `${tlogEntries.length} verified transparency log entries${entries.length < bundle.verificationMaterial.tlogEntries.length ? ' (copies of one entry count once)' : ''}, ${tlogThreshold} required`);
       }
+      // 3e: with a witness policy, each entry's checkpoint must carry the quorum of cosignatures.
+      const witnessPolicy = options.witnessPolicy;
+      const witnesses = witnessPolicy === undefined ? undefined : entries.map((entry) => {
+        const checkpoint = entry.inclusionProof?.checkpoint;
+        if (checkpoint === undefined) {
+          throw new KeylessError('ERR_WITNESS', `log entry ${entry.logIndex} has no checkpoint, so it carries no witness cosignatures`, { quorum: witnessPolicy.quorum, cosigned: [], missing: witnessPolicy.witnesses.map((w) => w.name) });
+        }
+        return verifyWitnessQuorum(checkpoint, witnessPolicy, options.now !== undefined ? { now: options.now } : {});
+      });
       for (const entry of tlogEntries) {
         if (entry.integratedTime !== undefined) times.push({ source: 'transparency-log', time: entry.integratedTime, by: entry.baseUrl });
       }
@@ -235,6 +255,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         tlogEntries,
         scts,
         ...(statement !== undefined ? { statement } : {}),
+        ...(witnesses !== undefined ? { witnesses } : {}),
       };
     },
   };

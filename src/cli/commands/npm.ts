@@ -4,6 +4,7 @@
  * a published version's tarball and provenance, and check that the provenance names that tarball, is signed by a
  * trusted certificate and, with --expect-repository, comes from that repository.
  */
+import { WITNESS_POLICY_OPTION, WITNESS_POLICY_USAGE, witnessPolicyFromFlags } from '../witness-policy.js';
 import { KeylessError } from '../../core/errors.js';
 import { parseBundle } from '../../bundle/index.js';
 import {
@@ -51,7 +52,8 @@ signature chain against the trusted root, the issuer, and the repository. Exit 0
     --certificate-oidc-issuer or the --instance URL); provenance: "required" (the default when repository or issuer
     is set) or "optional" (passes without provenance, even with --require-provenance). For PKG@VERSION the
     --expect-repository and --certificate-oidc-issuer flags win over the policy; with --lockfile, pin in the policy.
-  --json                    print the result as JSON`;
+  --json                    print the result as JSON
+${WITNESS_POLICY_USAGE}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -167,8 +169,9 @@ async function audit(argv: string[], io: Output, env: Env): Promise<number> {
   const parsed = parse(argv, {
     registry: { type: 'string' }, instance: { type: 'string' }, 'trusted-root': { type: 'string' }, 'certificate-oidc-issuer': { type: 'string' },
     'expect-repository': { type: 'string' }, json: { type: 'boolean' }, lockfile: { type: 'string' }, policy: { type: 'string' },
-    'require-provenance': { type: 'boolean' },
+    'require-provenance': { type: 'boolean' }, ...WITNESS_POLICY_OPTION,
   }, USAGE);
+  const witnessPolicy = witnessPolicyFromFlags(parsed);
   const lockfilePath = str(parsed, 'lockfile');
   const [spec, ...extra] = parsed.positionals;
   const m = spec === undefined ? null : /^(@?[^@]+)@([^@]+)$/.exec(spec);
@@ -187,7 +190,7 @@ async function audit(argv: string[], io: Output, env: Env): Promise<number> {
   let verifier: ReturnType<typeof createVerifier> | undefined;
   const loadVerifier = async () => {
     const signing = await loadSigningInstance({ values: { ...(rootPath !== undefined ? { 'trusted-root': rootPath } : {}), ...(instance !== undefined ? { instance } : {}) }, positionals: [] }, env);
-    verifier = createVerifier({ trustedRoot: signing.trustedRoot });
+    verifier = createVerifier({ trustedRoot: signing.trustedRoot, ...(witnessPolicy !== undefined ? { witnessPolicy } : {}) });
   };
   const verifySignature = (bundle: unknown, expected: { issuer: string; repository?: string }): string => {
     const result = verifier!.verify(parseBundle(bundle), {

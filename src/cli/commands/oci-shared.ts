@@ -3,6 +3,7 @@
  * resolving IMAGE to the digest everything is about, the signature format flag, and verifying what was found in
  * the registry (both of cosign's layouts) into one list of verified items and one list of reasons.
  */
+import { WITNESS_POLICY_OPTION, WITNESS_POLICY_USAGE } from '../witness-policy.js';
 import { KeylessError, isKeylessError, type ErrorCode } from '../../core/errors.js';
 import { hexDecode } from '../../core/encoding.js';
 import { parseBundle } from '../../bundle/index.js';
@@ -232,13 +233,15 @@ export const VERIFY_OPTIONS = {
   'insecure-ignore-sct': { type: 'boolean' },
   'insecure-ignore-tlog': { type: 'boolean' },
   output: { type: 'string' },
+  ...WITNESS_POLICY_OPTION,
 } as const satisfies Options;
 
 export const VERIFY_USAGE = `  --trusted-root FILE   trust this root instead of the built-in public-good Sigstore root
   --instance URL        trust the root a keyless instance serves at URL/trusted_root.json (or KEYLESS_INSTANCE)
   --insecure-ignore-sct   do not require certificate transparency (SCT) proof
   --insecure-ignore-tlog  do not require a transparency log entry
-  --output text|json    json: one summary per verified item on stdout instead of cosign's payload list`;
+  --output text|json    json: one summary per verified item on stdout instead of cosign's payload list
+${WITNESS_POLICY_USAGE}`;
 
 /**
  * The legacy `.sig`/`.att` layout carries a Rekor v1 entry with its SET and nothing else from the log, so a legacy

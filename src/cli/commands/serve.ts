@@ -11,10 +11,11 @@ import { KeylessError } from '../../core/errors.js';
 import { parseIssuerConfig } from '../../oidc/index.js';
 import { createApp, DEFAULT_TIMEOUTS } from '../../server/app.js';
 import { shutdownGracefully } from '../../server/shutdown.js';
-import { readinessChecks, runChecks } from '../../server/readiness.js';
+import { readinessChecks, runChecks, witnessCheck } from '../../server/readiness.js';
 import { dataPath, ensureDir, ensureFile } from '../../server/data-dir.js';
 import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../server/tuf/index.js';
-import { openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
+import { EXTRA_SERVICE_NAMES, openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
+import { witnessServeOptions } from './witness-flags.js';
 import { createMetrics } from '../../server/metrics.js';
 import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
 import { parse, usageError, type Parsed } from '../args.js';
@@ -50,7 +51,18 @@ Options (each also KEYLESS_<NAME> in the environment, e.g. KEYLESS_DATA_DIR, or 
   --log-level LEVEL     fatal, error, warn (default), info (one JSON line per request), debug
   --oidc-config FILE    extra OIDC issuers for the CA (Fulcio's config file format, JSON), e.g. a self-managed GitLab
   --dev-oidc-issuer     also serve a GitLab-shaped OIDC issuer for local pipelines (tokens: keyless dev-token);
-                        development only: refused unless --host is a loopback address`;
+                        development only: refused unless --host is a loopback address
+
+Witnessing (C2SP tlog-witness; see README "Witnesses"):
+  --witness NAME=URL+VKEY  send each Rekor v2 checkpoint to this witness (repeatable; URL is its submission
+                        prefix, VKEY its cosignature/v1 verifier key); the log's own vkey is in DATA-DIR/rekor-v2.vkey
+  --witness-quorum K    publish a checkpoint as soon as K witnesses cosigned it (default: all of them)
+  --witness-timeout MS  longest a batch's acknowledgement waits for cosignatures (default 2000); a witness that is
+                        down or refuses never stops appends, the checkpoint is then published with fewer cosignatures
+  --witness-config FILE with --only witness: the logs this witness follows, lines "log <vkey> [<url>]"
+  --witness-name NAME   with --only witness: its key name (default HOST/witness of --public-url)
+  --reset-witness-state-unsafe  with --only witness: start although the witness key exists and its state is
+                        missing, forgetting what it cosigned (it could then cosign a fork)`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -72,6 +84,12 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'oidc-config': { type: 'string' },
   'dev-oidc-issuer': { type: 'boolean' },
+  witness: { type: 'string', multiple: true },
+  'witness-quorum': { type: 'string' },
+  'witness-timeout': { type: 'string' },
+  'witness-config': { type: 'string' },
+  'witness-name': { type: 'string' },
+  'reset-witness-state-unsafe': { type: 'boolean' },
 } as const;
 
 type SettingName = keyof typeof OPTIONS;
@@ -102,6 +120,7 @@ function settings(parsed: Parsed, env: NodeJS.ProcessEnv): (name: SettingName) =
   return (name) => {
     const flag = parsed.values[name];
     if (typeof flag === 'string') return flag;
+    if (Array.isArray(flag) && flag.length > 0) return flag.join(' ');
     if (flag === true) return 'true';
     const fromEnv = env[`KEYLESS_${name.toUpperCase().replace(/-/g, '_')}`];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
@@ -153,8 +172,9 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const port = Number(get('port') ?? env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be a port number', USAGE);
   const only = new Set<ServiceName>();
+  const known = [...SERVICE_NAMES, ...EXTRA_SERVICE_NAMES];
   for (const name of (get('only') ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim())) {
-    if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw usageError(`unknown service ${JSON.stringify(name)} in --only (known: ${SERVICE_NAMES.join(', ')})`, USAGE);
+    if (!(known as readonly string[]).includes(name)) throw usageError(`unknown service ${JSON.stringify(name)} in --only (known: ${known.join(', ')})`, USAGE);
     only.add(name as ServiceName);
   }
   const driver = get('store') ?? 'sqlite';
@@ -192,7 +212,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const oidcConfig = get('oidc-config');
   const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
   const metrics = createMetrics();
-  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics }).catch((err: unknown) => {
+  const witnessing = witnessServeOptions(get, only, publicUrl, USAGE);
+  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics, ...witnessing }).catch((err: unknown) => {
     printStoreEvidence(err, io);
     throw err;
   });
@@ -223,7 +244,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     timeouts,
     // Liveness does not read the store: a database outage must not make an orchestrator restart every frontend.
     health: async () => ({ logs: Object.fromEntries(instance.logs.map((l) => [l.id, l.latestSize])) }),
-    ready: () => runChecks(checks),
+    ready: () => runChecks(checks, undefined, instance.witnessReadiness === undefined ? {} : { witnesses: witnessCheck(() => instance.witnessReadiness!()) }),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
   writeFileSync(trustedRootPath, `${JSON.stringify(trustedRootJson, null, 2)}\n`);
@@ -246,6 +267,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
   io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
   io.out(`  TUF: mirror ${publicUrl}/tuf, initial root ${tufRootPath}`);
+  if (instance.logVkey !== undefined) io.out(`  log vkey (rekor-v2, for witnesses): ${instance.logVkey}`);
+  if (instance.witnessVkey !== undefined) io.out(`  witness vkey: ${instance.witnessVkey}`);
 
   // Graceful shutdown: stop accepting, let in-flight requests (and the batch they wait on) finish, then close the store.
   await new Promise<void>((resolve) => {

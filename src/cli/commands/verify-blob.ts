@@ -4,6 +4,7 @@ import { IDENTITY_OPTIONS, IDENTITY_USAGE, identityPolicyFromFlags } from '../id
 import { readArtifact, readBundle, type Output } from '../io.js';
 import type { VerificationResult } from '../../verify/verifier.js';
 import { createCliVerifier, trustSourceFromFlags } from '../trust-roots.js';
+import { WITNESS_POLICY_OPTION, WITNESS_POLICY_USAGE } from '../witness-policy.js';
 
 export const USAGE = `Usage: keyless verify-blob FILE|sha256:<hex> --bundle BUNDLE <identity> [--trusted-root trusted_root.json] [--output json]
   (a digest may also be sha384:<hex> or sha512:<hex>)
@@ -14,6 +15,7 @@ ${IDENTITY_USAGE}
                         fetched over the network, so use https or pin the file with --trusted-root)
   --insecure-ignore-sct   do not require certificate transparency (SCT) proof
   --insecure-ignore-tlog  do not require a transparency log entry
+${WITNESS_POLICY_USAGE}
 Exit status: 0 verified, 1 not verified, 2 usage error.`;
 
 export function verificationSummary(result: VerificationResult): Record<string, unknown> {
@@ -25,6 +27,7 @@ export function verificationSummary(result: VerificationResult): Record<string, 
     times: result.times.map((t) => ({ source: t.source, time: new Date(t.time).toISOString(), by: t.by })),
     tlogEntries: result.tlogEntries.map((e) => ({ logIndex: e.logIndex, ...(e.treeIndex !== undefined && e.treeIndex !== e.logIndex ? { treeIndex: e.treeIndex } : {}), log: e.baseUrl, ...(e.integratedTime !== undefined ? { integratedTime: new Date(e.integratedTime).toISOString() } : {}) })),
     ...(result.statement !== undefined ? { predicateType: result.statement.predicateType, subjects: result.statement.subject } : {}),
+    ...(result.witnesses !== undefined ? { witnesses: result.witnesses.map((w) => ({ cosigned: w.cosigned.map((c) => c.name), missing: w.missing })) } : {}),
   };
 }
 
@@ -37,6 +40,7 @@ export async function verifyBlob(argv: string[], io: Output): Promise<number> {
     output: { type: 'string' },
     'insecure-ignore-sct': { type: 'boolean' },
     'insecure-ignore-tlog': { type: 'boolean' },
+    ...WITNESS_POLICY_OPTION,
   }, USAGE);
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) throw usageError('give exactly one FILE (or sha256:<hex> digest) to verify', USAGE);

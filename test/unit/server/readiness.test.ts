@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeylessError } from '../../../src/core/errors.js';
 import { createApp } from '../../../src/server/app.js';
-import { runChecks } from '../../../src/server/readiness.js';
+import { runChecks, witnessCheck } from '../../../src/server/readiness.js';
 
 test('every check is reported by name; one failure makes the whole not ready, with its code', async () => {
   const report = await runChecks({
@@ -45,4 +45,14 @@ test('/readyz answers 200 when ready, 503 with Retry-After and the report when n
   } finally {
     await app.close();
   }
+});
+
+test('an advisory check (the witnesses) is reported without making the instance unready', async () => {
+  const report = await runChecks({ store: async () => undefined }, 500, { witnesses: witnessCheck(() => ({ ready: false, reason: 'w2 unreachable' })) });
+  assert.equal(report.ready, true);
+  assert.equal(report.advisory?.['witnesses']?.ok, false);
+  assert.equal(report.advisory?.['witnesses']?.code, 'ERR_WITNESS');
+  assert.match(report.advisory?.['witnesses']?.message ?? '', /w2 unreachable/);
+  const fine = await runChecks({}, 500, { witnesses: witnessCheck(() => ({ ready: true })) });
+  assert.equal(fine.advisory?.['witnesses']?.ok, true);
 });
