@@ -262,16 +262,10 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   if (new URL(publicUrl).host !== instance.identity.host) {
     io.err(`keyless serve: note: the logs were named for ${instance.identity.host} at first start; clients reach them at ${publicUrl}`);
   }
-  io.out(`keyless serve: listening on ${address}`);
-  io.out(`  services: ${[...only].join(', ')}${devOidcIssuer ? ', dev OIDC issuer' : ''}; store: ${store.driver}; data: ${dataDir}`);
-  io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
-  io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
-  io.out(`  TUF: mirror ${publicUrl}/tuf, initial root ${tufRootPath}`);
-  if (instance.logVkey !== undefined) io.out(`  log vkey (rekor-v2, for witnesses): ${instance.logVkey}`);
-  if (instance.witnessVkey !== undefined) io.out(`  witness vkey: ${instance.witnessVkey}`);
-
   // Graceful shutdown: stop accepting, let in-flight requests (and the batch they wait on) finish, then close the store.
-  await new Promise<void>((resolve) => {
+  // The handlers are in place before "listening" is printed: a signal sent by whoever waits for that line must not
+  // meet the default action (terminate at once).
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       io.err(`keyless serve: ${signal}, shutting down`);
       for (const s of SHUTDOWN_SIGNALS) process.removeAllListeners(s);
@@ -280,6 +274,15 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     // SIGHUP too: a closed terminal would otherwise end the process without the graceful path.
     for (const s of SHUTDOWN_SIGNALS) process.once(s, () => stop(s));
   });
+  io.out(`keyless serve: listening on ${address}`);
+  io.out(`  services: ${[...only].join(', ')}${devOidcIssuer ? ', dev OIDC issuer' : ''}; store: ${store.driver}; data: ${dataDir}`);
+  io.out(`  trusted root: ${trustedRootPath} (also ${publicUrl}/trusted_root.json)`);
+  io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
+  io.out(`  TUF: mirror ${publicUrl}/tuf, initial root ${tufRootPath}`);
+  if (instance.logVkey !== undefined) io.out(`  log vkey (rekor-v2, for witnesses): ${instance.logVkey}`);
+  if (instance.witnessVkey !== undefined) io.out(`  witness vkey: ${instance.witnessVkey}`);
+
+  await stopped;
   const outcome = await shutdownGracefully({ app, release: () => instance.close(), graceMs: shutdownGraceMs });
   if (outcome.forced > 0) io.err(`keyless serve: closed ${outcome.forced} connection(s) still open after the shutdown grace of ${shutdownGraceMs / 1000} s`);
   if (outcome.releaseError !== undefined) io.err(`keyless serve: the store was not released cleanly: ${outcome.releaseError}`);

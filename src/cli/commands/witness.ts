@@ -64,18 +64,18 @@ export async function witnessCommand(argv: string[], io: Output): Promise<number
   if (flag(parsed, 'reset-state-unsafe')) io.err('keyless witness: WARNING: --reset-state-unsafe: what this witness cosigned before is forgotten');
   const app = createApp({ witness: instance.witness }, { metrics, logger: { level: str(parsed, 'log-level') ?? 'warn' } });
   const address = await app.listen({ host, port });
+  // Handlers first: whoever waits for "listening" may signal at once (see serve.ts).
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(s);
+      resolve();
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, stop);
+  });
   io.out(`keyless witness: listening on ${address}`);
   io.out(`  witness vkey: ${instance.witness.vkey}`);
   io.out(`  logs: ${instance.witness.latest().map((l) => `${l.origin} (cosigned size ${l.size})`).join(', ') || 'none cosigned yet'}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.removeAllListeners('SIGINT');
-      process.removeAllListeners('SIGTERM');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
   await app.close();
   clearInterval(sweeper);
