@@ -1,14 +1,21 @@
 // `npm run bench:log`: durable appends per second over HTTP on loopback, many concurrent clients, with p50/p99
-// latency to an acknowledged entry; for SQLite and for PostgreSQL with one and two frontends.
+// latency to an acknowledged entry; for SQLite and for PostgreSQL with one and two frontends. The server runs in its
+// own process (keyless serve); this process is the load generator. Over the measured window it reads the server's
+// CPU time from /proc (and that of the PostgreSQL backends serving it), and prints µs of server CPU per acknowledged
+// entry as a multiple of the crypto floor measured in the same run (bench/floor.ts).
 // Published anchors (same-run peers are not available for a log): Tessera on POSIX ≈ 1,400 entries/s per core;
 // rekor-tiles batches every 250 ms and checkpoints every 10 s.
 // Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_API (v1|v2, default v2), BENCH_STORES
-// (comma list of sqlite,postgres,postgres-2; default all), KEYLESS_TEST_POSTGRES_URL.
+// (comma list of sqlite,postgres,postgres-2; default all), BENCH_KEYS (distinct signing keys in the pre-signed
+// pool; default one per entry, as keyless signers use ephemeral keys), BENCH_POOL (pre-signed entries, default
+// 20000), BENCH_SERVE_ARGS (extra `keyless serve` flags), KEYLESS_TEST_POSTGRES_URL.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { post, quantile } from './http-load.js';
-import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact } from '../test/helpers/entries.js';
+import { metricSample, post, quantile, scrapeMetrics } from './http-load.js';
+import { CpuWindow, postgresBackends, total, writeBytes } from './cpu.js';
+import { calibrate, calibrationLine, costLine, entryFloor, floor } from './floor.js';
+import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact, type EntryKey } from '../test/helpers/entries.js';
 import { startServe, tempDir, type Served } from '../test/helpers/serve.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -16,24 +23,70 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
 const API = process.env.BENCH_API === 'v1' ? 'v1' : 'v2';
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres,postgres-2').split(',');
 const PG = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_PORT = Number(new URL(PG).port || 5432);
+const POOL = Number(process.env.BENCH_POOL ?? 20000);
+const KEYS = Number(process.env.BENCH_KEYS ?? POOL);
+const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const LOG_ID = API === 'v1' ? 'rekor-v1' : 'rekor-v2';
 
+interface Outcome {
+  readonly acknowledged: number;
+  readonly seconds: number;
+  /** Server CPU seconds per frontend, and of the PostgreSQL backends serving each. */
+  readonly frontendCpu: (number | undefined)[];
+  readonly backendCpu: (number | undefined)[];
+  readonly batches: number;
+  readonly answered: number;
+  readonly writeBytes: number | undefined;
+  readonly clientCpu: number;
+}
 
-async function run(name: string, frontends: Served[]): Promise<void> {
+function bodiesFor(): Buffer[] {
+  const keys: EntryKey[] = Array.from({ length: Math.max(1, Math.min(KEYS, POOL)) }, () => entryKey());
+  return Array.from({ length: POOL }, (_, i) => {
+    const key = keys[i % keys.length]!;
+    return Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key, signedArtifact(key, randomBytes(32)))));
+  });
+}
+
+async function batchStats(frontends: readonly Served[]): Promise<{ batches: number; answered: number }> {
+  let batches = 0;
+  let answered = 0;
+  for (const f of frontends) {
+    const text = await scrapeMetrics(f.url);
+    batches += metricSample(text, 'keyless_log_batch_size_count', `log="${LOG_ID}"`) ?? 0;
+    answered += metricSample(text, 'keyless_log_batch_size_sum', `log="${LOG_ID}"`) ?? 0;
+  }
+  return { batches, answered };
+}
+
+async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Promise<Outcome & { latencies: number[]; errors: number; signedOnTheFly: number }> {
   const key = entryKey();
-  // Pre-signed bodies, so the clients' own signing does not compete with the server for the two cores.
-  const bodies = Array.from({ length: Number(process.env.BENCH_POOL ?? 30000) }, () => Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key, signedArtifact(key, randomBytes(32))))));
   let next = 0;
+  let signedOnTheFly = 0;
   const path = API === 'v1' ? '/api/v1/log/entries' : '/rekor-v2/api/v2/log/entries';
   const latencies: number[] = [];
   let errors = 0;
-  const deadline = performance.now() + SECONDS * 1000;
   const agents = frontends.map(() => new Agent({ keepAlive: true, maxSockets: CLIENTS }));
+  const pids = frontends.map((f) => f.proc.pid!);
+  const backendsOf = (pid: number) => (postgres ? postgresBackends(pid, PG_PORT) : []);
+  const frontendWindows = pids.map((pid) => new CpuWindow(() => [pid]));
+  const backendWindows = pids.map((pid) => new CpuWindow(() => backendsOf(pid)));
+  const before = await batchStats(frontends);
+  const written0 = pids.map(writeBytes);
+  const client0 = process.cpuUsage();
+  [...frontendWindows, ...backendWindows].forEach((w) => w.start());
+  const deadline = performance.now() + SECONDS * 1000;
   const client = async (i: number): Promise<void> => {
     const f = i % frontends.length;
     const url = new URL(path, frontends[f]!.url);
     while (performance.now() < deadline) {
       // Past the pre-signed pool the client signs on the fly (costing client CPU; the run prints how often).
-      const body = next < bodies.length ? bodies[next++]! : Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key)));
+      let body = bodies[next++];
+      if (body === undefined) {
+        signedOnTheFly++;
+        body = Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key)));
+      }
       const t0 = performance.now();
       const status = await post(agents[f]!, url, body);
       if (status === 201) latencies.push(performance.now() - t0);
@@ -42,33 +95,81 @@ async function run(name: string, frontends: Served[]): Promise<void> {
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
-  const elapsed = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  const frontendCpu = frontendWindows.map((w) => total(w.stop()));
+  const backendCpu = postgres ? backendWindows.map((w) => total(w.stop())) : [];
+  const clientUsage = process.cpuUsage(client0);
+  const written = pids.map(writeBytes);
+  const after = await batchStats(frontends);
   agents.forEach((a) => a.destroy());
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => quantile(latencies, p);
-  console.log(
-    `${name.padEnd(22)} ${String(Math.round(latencies.length / elapsed)).padStart(6)} entries/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${latencies.length} acknowledged, ${errors} errors, ${CLIENTS} clients, ${elapsed.toFixed(1)} s)`,
-  );
+  const w = written.every((x, i) => x !== undefined && written0[i] !== undefined) ? written.reduce((s, x, i) => s! + x! - written0[i]!, 0) : undefined;
+  return {
+    latencies,
+    errors,
+    signedOnTheFly,
+    acknowledged: latencies.length,
+    seconds,
+    frontendCpu,
+    backendCpu,
+    batches: after.batches - before.batches,
+    answered: after.answered - before.answered,
+    writeBytes: w,
+    clientCpu: (clientUsage.user + clientUsage.system) / 1e6,
+  };
 }
 
-console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each`);
+const us = (cpu: number | undefined, n: number): number | undefined => (cpu === undefined || n === 0 ? undefined : (cpu * 1e6) / n);
+const fmt = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0));
+
+console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each, ${Math.min(KEYS, POOL)} distinct signing keys in a pool of ${POOL} pre-signed entries`);
 console.log('anchors: Tessera POSIX ≈ 1,400 entries/s per core; rekor-tiles batches every 250 ms, checkpoints every 10 s');
+const cal = calibrate();
+console.log(calibrationLine(cal));
+const bodies = bodiesFor();
+let offset = 0;
 for (const store of STORES) {
   const dataDir = tempDir('keyless-bench-');
   const schema = `bench_${Date.now()}`;
   const pgArgs = ['--store', 'postgres', '--postgres-url', PG, '--postgres-schema', schema];
   const frontends: Served[] = [];
+  const postgres = store !== 'sqlite';
   try {
-    if (store === 'sqlite') frontends.push(await startServe(['--only', 'log'], { dataDir }));
+    if (!postgres) frontends.push(await startServe(['--only', 'log', ...SERVE_ARGS], { dataDir }));
     else {
-      frontends.push(await startServe(['--only', 'log', ...pgArgs], { dataDir }));
-      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs], { dataDir }));
+      frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir }));
+      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir }));
     }
-    await run(store === 'postgres-2' ? 'postgres, 2 frontends' : store === 'postgres' ? 'postgres, 1 frontend' : 'sqlite (embedded)', frontends);
+    const name = store === 'postgres-2' ? 'postgres, 2 frontends' : store === 'postgres' ? 'postgres, 1 frontend' : 'sqlite (embedded)';
+    // Each store gets entries no earlier store has seen (a repeat would be a cheap de-duplicated answer).
+    const r = await run(frontends, bodies.slice(offset), postgres);
+    offset = Math.min(bodies.length, offset + r.acknowledged + r.errors);
+    const q = (p: number) => quantile(r.latencies, p);
+    const n = r.acknowledged;
+    const batch = r.batches > 0 ? r.answered / r.batches : 1;
+    console.log(
+      `${name.padEnd(22)} ${String(Math.round(n / r.seconds)).padStart(6)} entries/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${n} acknowledged, ${r.errors} errors, ${CLIENTS} clients, ${r.seconds.toFixed(1)} s${r.signedOnTheFly > 0 ? `, ${r.signedOnTheFly} signed on the fly by the client` : ''})`,
+    );
+    const frontendTotal = r.frontendCpu.every((c) => c !== undefined) ? r.frontendCpu.reduce((a, b) => a! + b!, 0) : undefined;
+    const backendTotal = postgres && r.backendCpu.every((c) => c !== undefined) ? r.backendCpu.reduce((a, b) => a! + b!, 0) : undefined;
+    console.log(
+      `  cpu: frontend${frontends.length > 1 ? 's' : ''} ${r.frontendCpu.map((c) => `${fmt(us(c, n))}`).join(' + ')} µs/entry` +
+        ` (${r.frontendCpu.map((c) => (c === undefined ? 'n/a' : `${((c / r.seconds) * 100).toFixed(0)}%`)).join(' + ')} of a core)` +
+        (postgres ? `; PostgreSQL backends ${fmt(us(backendTotal, n))} µs/entry (${backendTotal === undefined ? 'n/a' : `${((backendTotal / r.seconds) * 100).toFixed(0)}%`})` : '') +
+        `; load generator ${fmt(us(r.clientCpu, n))} µs/entry (${((r.clientCpu / r.seconds) * 100).toFixed(0)}%)`,
+    );
+    console.log(
+      `  batches: ${r.batches} durable commits (${(r.batches / r.seconds).toFixed(0)}/s), ${batch.toFixed(1)} entries per batch` +
+        (r.writeBytes === undefined ? '' : `; frontend writes ${((r.writeBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage`),
+    );
+    console.log(`  ${costLine('server', 'entry', us(frontendTotal, n), floor(entryFloor(cal, API, batch)))}`);
+    if (postgres && backendTotal !== undefined && frontendTotal !== undefined) {
+      console.log(`  ${costLine('server + PostgreSQL backend', 'entry', us(frontendTotal + backendTotal, n), floor(entryFloor(cal, API, batch)))}`);
+    }
   } finally {
     for (const f of frontends) await f.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    if (store !== 'sqlite') {
+    if (postgres) {
       const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: PG });
       await client.connect();
