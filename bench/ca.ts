@@ -4,7 +4,7 @@
 // The server runs in its own process (keyless serve), this process is the load generator: over each measured window
 // the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
 // measured in the same run (bench/floor.ts).
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_SERVE_ARGS (extra `keyless serve` flags).
+// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -19,6 +19,8 @@ import { ROOT } from '../test/helpers/vectors.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
+// Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 
 /** Mean submissions per committed batch of the CT log since `before` (1 if none were seen). */
@@ -62,7 +64,7 @@ async function load(name: string, unit: string, url: URL, bodies: Buffer[], expe
 }
 
 const cal = calibrate();
-const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS]);
+const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS], { nodeArgs: NODE_ARGS });
 try {
   const minted = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main'], { encoding: 'utf8' });
   if (minted.status !== 0) throw new Error(minted.stderr);

@@ -8,7 +8,7 @@
 // Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_API (v1|v2, default v2), BENCH_STORES
 // (comma list of sqlite,postgres,postgres-2; default all), BENCH_KEYS (distinct signing keys in the pre-signed
 // pool; default one per entry, as keyless signers use ephemeral keys), BENCH_POOL (pre-signed entries, default
-// 20000), BENCH_SERVE_ARGS (extra `keyless serve` flags), KEYLESS_TEST_POSTGRES_URL.
+// 20000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -27,6 +27,8 @@ const PG_PORT = Number(new URL(PG).port || 5432);
 const POOL = Number(process.env.BENCH_POOL ?? 20000);
 const KEYS = Number(process.env.BENCH_KEYS ?? POOL);
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
+// Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const LOG_ID = API === 'v1' ? 'rekor-v1' : 'rekor-v2';
 
 interface Outcome {
@@ -135,10 +137,10 @@ for (const store of STORES) {
   const frontends: Served[] = [];
   const postgres = store !== 'sqlite';
   try {
-    if (!postgres) frontends.push(await startServe(['--only', 'log', ...SERVE_ARGS], { dataDir }));
+    if (!postgres) frontends.push(await startServe(['--only', 'log', ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
     else {
-      frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir }));
-      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir }));
+      frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
+      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
     }
     const name = store === 'postgres-2' ? 'postgres, 2 frontends' : store === 'postgres' ? 'postgres, 1 frontend' : 'sqlite (embedded)';
     // Each store gets entries no earlier store has seen (a repeat would be a cheap de-duplicated answer).
