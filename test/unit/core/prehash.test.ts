@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { verifyPrehashed } from '../../../src/core/prehash.js';
+import { verifyPrehashed, verifyPrehashedKey } from '../../../src/core/prehash.js';
+import { publicKeyFromSpki } from '../../../src/core/keys.js';
 
 const message = Buffer.from('the artifact');
 
@@ -125,4 +126,25 @@ test('P-521 from a digest: a real signature (long-form DER length) verifies, a w
   assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
   // A long-form length where the short form would do is not DER.
   assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
+});
+
+test('verifyPrehashedKey (from the SPKI, no KeyObject) agrees with verifyPrehashed, every key type', () => {
+  const cases = [
+    { hash: 'sha256', k: generateKeyPairSync('ec', { namedCurve: 'P-256' }) },
+    { hash: 'sha384', k: generateKeyPairSync('ec', { namedCurve: 'P-384' }) },
+    { hash: 'sha512', k: generateKeyPairSync('ec', { namedCurve: 'P-521' }) },
+    { hash: 'sha256', k: generateKeyPairSync('rsa', { modulusLength: 2048 }) },
+  ] as const;
+  for (const { hash, k } of cases) {
+    const key = publicKeyFromSpki(k.publicKey.export({ format: 'der', type: 'spki' }));
+    for (let i = 0; i < 20; i++) {
+      const msg = Buffer.from(`message ${i}`);
+      const sig = sign(hash, msg, k.privateKey);
+      if (i % 2 === 1) sig[sig.length - 3] = (sig[sig.length - 3] ?? 0) ^ 4;
+      const d = createHash(hash).update(msg).digest();
+      const expected = verifyPrehashed(k.publicKey, hash, d, sig);
+      assert.equal(expected, i % 2 === 0, `${key.type} case ${i}`);
+      assert.equal(verifyPrehashedKey(key, hash, d, sig), expected, `${key.type} case ${i}`);
+    }
+  }
 });
