@@ -4,7 +4,7 @@
 // The server runs in its own process (keyless serve), this process is the load generator: over each measured window
 // the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
 // measured in the same run (bench/floor.ts).
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
+// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -18,6 +18,8 @@ import { ROOT } from '../test/helpers/vectors.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+// Which loads to run: certificates, timestamps, or both (comma list, default both), e.g. to profile one alone.
+const LOADS = (process.env.BENCH_LOADS ?? 'certificates,timestamps').split(',');
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
 // Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
@@ -82,8 +84,8 @@ try {
   console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each (anchor: aim 2,000 certificates/s)`);
   console.log(calibrationLine(cal));
   const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
-  await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean));
-  await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => timestampFloor(cal));
+  if (LOADS.includes('certificates')) await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean));
+  if (LOADS.includes('timestamps')) await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => timestampFloor(cal));
 } finally {
   await served.stop();
   rmSync(served.dataDir, { recursive: true, force: true });
