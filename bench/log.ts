@@ -41,6 +41,10 @@ interface Outcome {
   readonly answered: number;
   readonly writeBytes: number | undefined;
   readonly clientCpu: number;
+  /** Entries each frontend acknowledged. */
+  readonly perFrontend: number[];
+  /** CPU seconds per second each frontend used while idle, just before the load. */
+  readonly idle: (number | undefined)[];
 }
 
 function bodiesFor(): Buffer[] {
@@ -74,6 +78,16 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const backendsOf = (pid: number) => (postgres ? postgresBackends(pid, PG_PORT) : []);
   const frontendWindows = pids.map((pid) => new CpuWindow(() => [pid]));
   const backendWindows = pids.map((pid) => new CpuWindow(() => backendsOf(pid)));
+  // The idle baseline: what each frontend burns per second with no load (timers, pool keep-alives, GC), so that a
+  // lightly loaded frontend's cost per entry can be read with and without it.
+  const IDLE_SECONDS = 2;
+  frontendWindows.forEach((w) => w.start());
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const idle = frontendWindows.map((w) => {
+    const t = total(w.stop());
+    return t === undefined ? undefined : t / IDLE_SECONDS;
+  });
+  const perFrontend = frontends.map(() => 0);
   const before = await batchStats(frontends);
   const written0 = pids.map(writeBytes);
   const client0 = process.cpuUsage();
@@ -91,8 +105,10 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
       }
       const t0 = performance.now();
       const status = await post(agents[f]!, url, body);
-      if (status === 201) latencies.push(performance.now() - t0);
-      else errors++;
+      if (status === 201) {
+        latencies.push(performance.now() - t0);
+        perFrontend[f]!++;
+      } else errors++;
     }
   };
   const t0 = performance.now();
@@ -118,6 +134,8 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
     answered: after.answered - before.answered,
     writeBytes: w,
     clientCpu: (clientUsage.user + clientUsage.system) / 1e6,
+    perFrontend,
+    idle,
   };
 }
 
@@ -154,9 +172,15 @@ for (const store of STORES) {
     );
     const frontendTotal = r.frontendCpu.every((c) => c !== undefined) ? r.frontendCpu.reduce((a, b) => a! + b!, 0) : undefined;
     const backendTotal = postgres && r.backendCpu.every((c) => c !== undefined) ? r.backendCpu.reduce((a, b) => a! + b!, 0) : undefined;
+    const perFrontendUs = r.frontendCpu.map((c, i) => us(c, r.perFrontend[i] ?? 0));
+    const aboveIdleUs = r.frontendCpu.map((c, i) => {
+      const idle = r.idle[i];
+      return c === undefined || idle === undefined ? undefined : us(Math.max(0, c - idle * r.seconds), r.perFrontend[i] ?? 0);
+    });
     console.log(
-      `  cpu: frontend${frontends.length > 1 ? 's' : ''} ${r.frontendCpu.map((c) => `${fmt(us(c, n))}`).join(' + ')} µs/entry` +
-        ` (${r.frontendCpu.map((c) => (c === undefined ? 'n/a' : `${((c / r.seconds) * 100).toFixed(0)}%`)).join(' + ')} of a core)` +
+      `  cpu: ${frontends.length > 1 ? 'per frontend' : 'frontend'} ${perFrontendUs.map(fmt).join(' / ')} µs per entry it acknowledged` +
+        ` (${r.frontendCpu.map((c) => (c === undefined ? 'n/a' : `${((c / r.seconds) * 100).toFixed(0)}%`)).join(' / ')} of a core;` +
+        ` idle baseline ${r.idle.map((x) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`)).join(' / ')}, above it ${aboveIdleUs.map(fmt).join(' / ')} µs/entry)` +
         (postgres ? `; PostgreSQL backends ${fmt(us(backendTotal, n))} µs/entry (${backendTotal === undefined ? 'n/a' : `${((backendTotal / r.seconds) * 100).toFixed(0)}%`})` : '') +
         `; load generator ${fmt(us(r.clientCpu, n))} µs/entry (${((r.clientCpu / r.seconds) * 100).toFixed(0)}%)`,
     );
