@@ -50,7 +50,8 @@ for (const [id, t] of self) {
   const n = byId.get(id)!;
   const key = `${n.callFrame.functionName || '(anonymous)'} ${placeOf(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   add(fnSelf, key, t);
-  add(placeSelf, placeOf(n.callFrame.url), t);
+  const fn = n.callFrame.functionName;
+  add(placeSelf, fn.startsWith('(') ? fn : placeOf(n.callFrame.url), t);
   // Inclusive time of our functions: each sample counts once per distinct function on its stack.
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -66,7 +67,8 @@ for (const [id, t] of self) {
 const pct = (t: number) => `${((100 * t) / busy).toFixed(1).padStart(5)}%`;
 const show = (title: string, m: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+  const shown = [...m].filter(([k]) => !/^\((idle|program)\)/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  for (const [k, t] of shown) console.log(`${pct(t)}  ${k}`);
 };
 console.log(`${file}: ${(totalUs / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages of busy time)`);
 show('self time by place', placeSelf);
