@@ -8,7 +8,7 @@
 // Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_API (v1|v2, default v2), BENCH_STORES
 // (comma list of sqlite,postgres,postgres-2; default all), BENCH_KEYS (distinct signing keys in the pre-signed
 // pool; default one per entry, as keyless signers use ephemeral keys), BENCH_POOL (pre-signed entries, default
-// 20000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL.
+// 30000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -24,7 +24,7 @@ const API = process.env.BENCH_API === 'v1' ? 'v1' : 'v2';
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres,postgres-2').split(',');
 const PG = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PG_PORT = Number(new URL(PG).port || 5432);
-const POOL = Number(process.env.BENCH_POOL ?? 20000);
+const POOL = Number(process.env.BENCH_POOL ?? 30000);
 const KEYS = Number(process.env.BENCH_KEYS ?? POOL);
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
 // Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
@@ -41,6 +41,9 @@ interface Outcome {
   readonly answered: number;
   readonly writeBytes: number | undefined;
   readonly clientCpu: number;
+  /** PostgreSQL backends serving each frontend at the end, and the bytes they caused to be written meanwhile. */
+  readonly connections: number[];
+  readonly backendWriteBytes: number | undefined;
   /** Entries each frontend acknowledged. */
   readonly perFrontend: number[];
   /** CPU seconds per second each frontend used while idle, just before the load. */
@@ -90,6 +93,7 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const perFrontend = frontends.map(() => 0);
   const before = await batchStats(frontends);
   const written0 = pids.map(writeBytes);
+  const backendWritten0 = new Map(pids.flatMap(backendsOf).map((b) => [b, writeBytes(b)] as const));
   const client0 = process.cpuUsage();
   [...frontendWindows, ...backendWindows].forEach((w) => w.start());
   const deadline = performance.now() + SECONDS * 1000;
@@ -118,6 +122,12 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const backendCpu = postgres ? backendWindows.map((w) => total(w.stop())) : [];
   const clientUsage = process.cpuUsage(client0);
   const written = pids.map(writeBytes);
+  const backendsAtEnd = pids.map(backendsOf);
+  // A backend first seen at the end was opened during the window: all it wrote counts.
+  const backendWrites = backendsAtEnd.flat().map((b) => {
+    const end = writeBytes(b);
+    return end === undefined ? undefined : end - (backendWritten0.get(b) ?? 0);
+  });
   const after = await batchStats(frontends);
   agents.forEach((a) => a.destroy());
   latencies.sort((a, b) => a - b);
@@ -136,6 +146,8 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
     clientCpu: (clientUsage.user + clientUsage.system) / 1e6,
     perFrontend,
     idle,
+    connections: backendsAtEnd.map((b) => b.length),
+    backendWriteBytes: postgres && backendWrites.every((x) => x !== undefined) ? backendWrites.reduce((a, b) => a! + b!, 0) : undefined,
   };
 }
 
@@ -186,7 +198,9 @@ for (const store of STORES) {
     );
     console.log(
       `  batches: ${r.batches} durable commits (${(r.batches / r.seconds).toFixed(0)}/s), ${batch.toFixed(1)} entries per batch` +
-        (r.writeBytes === undefined ? '' : `; frontend writes ${((r.writeBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage`),
+        (postgres
+          ? `; ${r.connections.join(' / ')} PostgreSQL connections; backends wrote ${r.backendWriteBytes === undefined ? 'n/a' : ((r.backendWriteBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage (WAL writer and checkpointer not counted)`
+          : r.writeBytes === undefined ? '' : `; frontend writes ${((r.writeBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage (WAL and checkpoints)`),
     );
     console.log(`  ${costLine('server', 'entry', us(frontendTotal, n), floor(entryFloor(cal, API, batch)))}`);
     if (postgres && backendTotal !== undefined && frontendTotal !== undefined) {
