@@ -5,7 +5,8 @@
 // entry as a multiple of the crypto floor measured in the same run (bench/floor.ts).
 // Published anchors (same-run peers are not available for a log): Tessera on POSIX ≈ 1,400 entries/s per core;
 // rekor-tiles batches every 250 ms and checkpoints every 10 s.
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_API (v1|v2, default v2), BENCH_STORES
+// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_RATE (offered entries/s in all, paced across
+// the clients; default unpaced: as fast as the server answers), BENCH_API (v1|v2, default v2), BENCH_STORES
 // (comma list of sqlite,postgres,postgres-2; default all), BENCH_KEYS (distinct signing keys in the pre-signed
 // pool; default one per entry, as keyless signers use ephemeral keys), BENCH_POOL (pre-signed entries, default
 // 30000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL.
@@ -25,6 +26,9 @@ const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres,postgres-2').split(
 const PG = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PG_PORT = Number(new URL(PG).port || 5432);
 const POOL = Number(process.env.BENCH_POOL ?? 30000);
+// CPU per entry depends on how busy the server is (a lightly loaded event loop pays its fixed costs per request),
+// so comparing two builds is fairest at one offered rate.
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 const KEYS = Number(process.env.BENCH_KEYS ?? POOL);
 const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
 // Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
@@ -97,10 +101,19 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const client0 = process.cpuUsage();
   [...frontendWindows, ...backendWindows].forEach((w) => w.start());
   const deadline = performance.now() + SECONDS * 1000;
+  const paceStart = performance.now();
+  let slot = 0;
   const client = async (i: number): Promise<void> => {
     const f = i % frontends.length;
     const url = new URL(path, frontends[f]!.url);
     while (performance.now() < deadline) {
+      if (RATE !== undefined) {
+        // The next free slot of the schedule: one request every 1/RATE s, whichever client is free takes it.
+        const due = paceStart + (slot++ * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (performance.now() >= deadline) break;
+      }
       // Past the pre-signed pool the client signs on the fly (costing client CPU; the run prints how often).
       let body = bodies[next++];
       if (body === undefined) {
@@ -154,7 +167,7 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
 const us = (cpu: number | undefined, n: number): number | undefined => (cpu === undefined || n === 0 ? undefined : (cpu * 1e6) / n);
 const fmt = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0));
 
-console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each, ${Math.min(KEYS, POOL)} distinct signing keys in a pool of ${POOL} pre-signed entries`);
+console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients${RATE === undefined ? '' : ` paced to ${RATE} entries/s`}, ${SECONDS} s each, ${Math.min(KEYS, POOL)} distinct signing keys in a pool of ${POOL} pre-signed entries`);
 console.log('anchors: Tessera POSIX ≈ 1,400 entries/s per core; rekor-tiles batches every 250 ms, checkpoints every 10 s');
 const cal = calibrate();
 console.log(calibrationLine(cal));
