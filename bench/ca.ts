@@ -1,25 +1,46 @@
 // `npm run bench:ca`: certificates with an embedded SCT issued per second over HTTP on loopback (Fulcio v2 API,
 // dev OIDC token, P-256 key with proof of possession; each certificate's precertificate is durably in the CT log
 // before its SCT is signed), and RFC 3161 timestamps per second (the JSON request sigstore-js sends).
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32).
+// The server runs in its own process (keyless serve), this process is the load generator: over each measured window
+// the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
+// measured in the same run (bench/floor.ts).
+// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { post, quantile } from './http-load.js';
+import { metricSample, post, quantile, scrapeMetrics } from './http-load.js';
+import { CpuWindow, total } from './cpu.js';
+import { calibrate, calibrationLine, certificateFloor, costLine, floor, timestampFloor, type FloorPart } from './floor.js';
 import { join } from 'node:path';
 import { startServe } from '../test/helpers/serve.js';
 import { ROOT } from '../test/helpers/vectors.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+// Which loads to run: certificates, timestamps, or both (comma list, default both), e.g. to profile one alone.
+const LOADS = (process.env.BENCH_LOADS ?? 'certificates,timestamps').split(',');
+const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
+// Node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it under the benchmark's load.
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 
-async function load(name: string, url: URL, bodies: Buffer[], expect: number): Promise<void> {
+/** Mean submissions per committed batch of the CT log since `before` (1 if none were seen). */
+async function ctBatch(base: string, before: { count: number; sum: number }): Promise<{ count: number; sum: number; mean: number }> {
+  const text = await scrapeMetrics(base);
+  const count = metricSample(text, 'keyless_log_batch_size_count', 'log="ct"') ?? 0;
+  const sum = metricSample(text, 'keyless_log_batch_size_sum', 'log="ct"') ?? 0;
+  return { count, sum, mean: count > before.count ? (sum - before.sum) / (count - before.count) : 1 };
+}
+
+async function load(name: string, unit: string, url: URL, bodies: Buffer[], expect: number, floorOf: () => Promise<FloorPart[]>): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
+  const server = new CpuWindow(() => [served.proc.pid!]);
+  const client0 = process.cpuUsage();
+  server.start();
   const deadline = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
@@ -31,13 +52,21 @@ async function load(name: string, url: URL, bodies: Buffer[], expect: number): P
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
+  const serverCpu = total(server.stop());
+  const c = process.cpuUsage(client0);
+  const clientCpu = (c.user + c.system) / 1e6;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => quantile(latencies, p);
-  console.log(`${name.padEnd(34)} ${String(Math.round(latencies.length / elapsed)).padStart(6)}/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${latencies.length} ok, ${errors} errors, ${CLIENTS} clients)`);
+  const n = latencies.length;
+  console.log(`${name.padEnd(34)} ${String(Math.round(n / elapsed)).padStart(6)}/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${n} ok, ${errors} errors, ${CLIENTS} clients)`);
+  const perUnit = serverCpu === undefined || n === 0 ? undefined : (serverCpu * 1e6) / n;
+  console.log(`  cpu: server ${serverCpu === undefined ? 'n/a' : `${((serverCpu / elapsed) * 100).toFixed(0)}% of a core`}; load generator ${n === 0 ? 'n/a' : ((clientCpu * 1e6) / n).toFixed(0)} µs/${unit} (${((clientCpu / elapsed) * 100).toFixed(0)}%)`);
+  console.log(`  ${costLine('server', unit, perUnit, floor(await floorOf()))}`);
 }
 
-const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa']);
+const cal = calibrate();
+const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS], { nodeArgs: NODE_ARGS });
 try {
   const minted = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main'], { encoding: 'utf8' });
   if (minted.status !== 0) throw new Error(minted.stderr);
@@ -53,8 +82,10 @@ try {
   });
   const tsaBodies = Array.from({ length: 3000 }, () => Buffer.from(JSON.stringify({ artifactHash: createHash('sha256').update(randomBytes(16)).digest('base64'), hashAlgorithm: 'sha256', nonce: Math.floor(Math.random() * 2 ** 48) })));
   console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each (anchor: aim 2,000 certificates/s)`);
-  await load('certificates (embedded SCT, P-256 issuing CA)', new URL('/api/v2/signingCert', served.url), certBodies, 201);
-  await load('timestamps (RFC 3161, P-256 TSA)', new URL('/api/v1/timestamp', served.url), tsaBodies, 200);
+  console.log(calibrationLine(cal));
+  const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
+  if (LOADS.includes('certificates')) await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean));
+  if (LOADS.includes('timestamps')) await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => timestampFloor(cal));
 } finally {
   await served.stop();
   rmSync(served.dataDir, { recursive: true, force: true });

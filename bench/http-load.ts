@@ -17,3 +17,19 @@ export function post(agent: Agent, url: URL, body: Buffer): Promise<number> {
 export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
+
+/**
+ * The value of one sample in Prometheus text exposition (`name{labels} value`), or undefined. `labels` is the
+ * exact label text between the braces, e.g. `log="rekor-v2"`; empty for a sample without labels.
+ */
+export function metricSample(text: string, name: string, labels = ''): number | undefined {
+  const head = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  for (const line of text.split('\n')) if (line.startsWith(head)) return Number(line.slice(head.length).trim().split(' ')[0]);
+  return undefined;
+}
+
+/** GET `/metrics` of a server, as text ('' if it has none). */
+export async function scrapeMetrics(base: string): Promise<string> {
+  const res = await fetch(new URL('/metrics', base));
+  return res.ok ? res.text() : '';
+}

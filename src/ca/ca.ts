@@ -119,18 +119,21 @@ export function createCertificateAuthority(opts: CertificateAuthorityOptions): C
       });
 
     let finalDer: Uint8Array;
+    let final: ReturnType<typeof parseCertificate>;
     if (opts.ct === undefined) {
       finalDer = signCertificate(tbsWith([]), signer);
+      final = parseCertificate(finalDer);
     } else {
       const precert = signCertificate(tbsWith([precertPoisonExtension()]), signer);
       const sct = await submitToCtLog(opts.ct, [precert, ...opts.signer.chain]);
       finalDer = signCertificate(tbsWith([sctListExtension([sct])]), signer);
+      final = parseCertificate(finalDer);
       // The log signed the precertificate's TBS; a verifier recomputes it from the final certificate.
-      if (!bytesEqual(precertificateTbs(parseCertificate(finalDer)), precertificateTbs(parseCertificate(precert)))) {
+      if (!bytesEqual(precertificateTbs(final), precertificateTbs(parseCertificate(precert)))) {
         throw new Error('internal: the final certificate does not match the precertificate');
       }
     }
-    if (!verifyCertificateSignature(parseCertificate(finalDer), issuerKey)) throw new Error('internal: the issued certificate does not verify');
+    if (!verifyCertificateSignature(final, issuerKey)) throw new Error('internal: the issued certificate does not verify');
     return { signedCertificateEmbeddedSct: { chain: { certificates: [pemEncode(finalDer, 'CERTIFICATE'), ...chainPem] } } };
   }
 

@@ -41,7 +41,21 @@ function base128(v: bigint): number[] {
   return out;
 }
 
+// OIDs are program constants (extension and attribute types), encoded again for every certificate and timestamp:
+// their encodings are kept, bounded, and handed out as copies.
+const oidCache = new Map<string, Uint8Array>();
+
 export function encodeOid(oid: string): Uint8Array {
+  let der = oidCache.get(oid);
+  if (der === undefined) {
+    der = encodeOidUncached(oid);
+    if (oidCache.size >= 1024) oidCache.clear();
+    oidCache.set(oid, der);
+  }
+  return der.slice();
+}
+
+function encodeOidUncached(oid: string): Uint8Array {
   if (!/^[0-2](\.(0|[1-9][0-9]*))+$/.test(oid)) throw new TypeError(`not a dotted OID: ${oid}`);
   const arcs = oid.split('.').map((a) => BigInt(a));
   const [a0, a1] = arcs as [bigint, bigint];

@@ -42,6 +42,18 @@ export const ALLOWED_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512',
 /** Real ID tokens are one or two KiB; this bounds the work an oversized one can cause. */
 const MAX_TOKEN_LENGTH = 32 * 1024;
 
+// One jose key set per fetched JWK Set (the same object while the issuer's keys are cached): jose keeps the keys it
+// imported inside it, so a token costs a signature check, not also a key import.
+const localKeySets = new WeakMap<JwkSet, ReturnType<typeof createLocalJWKSet>>();
+function localKeySet(jwks: JwkSet): ReturnType<typeof createLocalJWKSet> {
+  let set = localKeySets.get(jwks);
+  if (set === undefined) {
+    set = createLocalJWKSet(jwks as { keys: never[] });
+    localKeySets.set(jwks, set);
+  }
+  return set;
+}
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (!Array.isArray(options.issuers)) throw new TypeError('issuers must be an array of IssuerConfig');
   const issuers = [...options.issuers];
@@ -87,7 +99,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const jwks = await keysWithKid(keys, config, kid);
       let verified: JWTPayload;
       try {
-        ({ payload: verified } = await jwtVerify(token, createLocalJWKSet(jwks as { keys: never[] }), {
+        ({ payload: verified } = await jwtVerify(token, localKeySet(jwks), {
           issuer: config.issuerUrl,
           audience: config.clientId,
           algorithms: [...ALLOWED_ALGORITHMS],

@@ -22,9 +22,9 @@ export function tempDir(prefix = 'keyless-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startServe(args: string[] = [], opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
+export async function startServe(args: string[] = [], opts: { dataDir?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {}): Promise<Served> {
   const dataDir = opts.dataDir ?? tempDir('keyless-serve-');
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', 'keyless.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
     env: { ...process.env, KEYLESS_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

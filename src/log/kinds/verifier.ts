@@ -4,8 +4,8 @@
  */
 import { KeylessError } from '../../core/errors.js';
 import { bytesEqual, hexEncode, pemDecode, pemEncode, utf8Decode } from '../../core/encoding.js';
-import { publicKeyFromSpki, sha256, type HashAlgorithm, type PublicKey } from '../../core/keys.js';
-import { verifyPrehashed } from '../../core/prehash.js';
+import { encodedSpki, publicKeyFromSpki, sha256, type HashAlgorithm, type PublicKey } from '../../core/keys.js';
+import { verifyPrehashedKey } from '../../core/prehash.js';
 import { fulcioExtensions, parseCertificate, type Certificate } from '../../core/x509.js';
 import type { Problems } from './shape.js';
 
@@ -34,7 +34,7 @@ function fromDer(kind: 'key' | 'certificate', der: Uint8Array): VerifierResult {
     if (err instanceof KeylessError) return { problem: `is not a valid ${kind === 'key' ? 'DER public key' : 'DER certificate'}: ${err.message}` };
     throw err;
   }
-  const spki = new Uint8Array(key.keyObject.export({ type: 'spki', format: 'der' }));
+  const spki = encodedSpki(key);
   if (kind === 'key' && !bytesEqual(spki, der)) {
     // Compressed EC points and other encodings that Go's x509.ParsePKIXPublicKey refuses, or re-encodes.
     return { problem: 'is not a public key in its DER encoding (uncompressed point, minimal integers)' };
@@ -132,7 +132,7 @@ export function verifyDigestSignature(v: VerifierMaterial, hash: HashAlgorithm, 
   if (v.key.type === 'ed25519' || v.key.type === 'ecdsa-p521') {
     throw new KeylessError('ERR_KEY_UNSUPPORTED', `${path}: ${v.key.type} signatures over a digest are not supported; use ECDSA P-256, P-384 or RSA`, { path, keyType: v.key.type });
   }
-  if (!verifyPrehashed(v.key.keyObject, hash, digest, signature, v.key.spki)) {
+  if (!verifyPrehashedKey(v.key, hash, digest, signature)) {
     throw new KeylessError('ERR_SIGNATURE', `${path}: the signature does not verify over the ${hash} digest with the given key`, { path, hash });
   }
 }

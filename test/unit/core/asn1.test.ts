@@ -340,3 +340,12 @@ test('fuzz: random bytes and walks never throw anything but ERR_ASN1', () => {
     }
   }
 });
+
+test('encodeOid hands out a fresh copy of a remembered encoding; a bad OID throws every time', () => {
+  const first = encodeOid('1.3.6.1.4.1.57264.1.8');
+  assert.equal(hexEncode(first), '060a2b0601040183bf300108');
+  first[2] = 0xff;
+  assert.equal(hexEncode(encodeOid('1.3.6.1.4.1.57264.1.8')), '060a2b0601040183bf300108');
+  assert.notEqual(encodeOid('2.5.29.17'), encodeOid('2.5.29.17'));
+  for (let i = 0; i < 2; i++) assert.throws(() => encodeOid('1.3.06'), TypeError);
+});

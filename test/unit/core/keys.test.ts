@@ -5,6 +5,7 @@ import { ECDH, createECDH, generateKeyPairSync, sign, type KeyObject } from 'nod
 import {
   defaultHash,
   digest,
+  encodedSpki,
   publicKeyFromPem,
   publicKeyFromSpki,
   sha256,
@@ -220,4 +221,28 @@ test('Ed25519 keys with parameters or of the wrong length are refused as such', 
   const ed = (params: Uint8Array[], bytes: number) => encodeSequence(encodeSequence(encodeOid(OID.ed25519), ...params), encodeBitString(new Uint8Array(bytes).fill(1)));
   assert.throws(() => publicKeyFromSpki(ed([encodeNull()], 32)), (e) => code('ERR_KEY_UNSUPPORTED')(e) && /Ed25519 key with parameters/.test((e as Error).message));
   assert.throws(() => publicKeyFromSpki(ed([], 31)), (e) => code('ERR_KEY_UNSUPPORTED')(e) && /Ed25519 key of 31 bytes/.test((e as Error).message));
+});
+
+test('a P-256 point is checked when the key is read, though the KeyObject is imported only when first used', () => {
+  const spki = spkiOf(keys.p256.publicKey);
+  // x = p (not below the field prime), with any y: refused before any import.
+  const big = Uint8Array.from(spki);
+  big.set(Buffer.from('ffffffff00000001000000000000000000000000ffffffffffffffffffffffff', 'hex'), spki.length - 64);
+  assert.throws(() => publicKeyFromSpki(big), code('ERR_KEY_UNSUPPORTED'));
+  // A changed y is (all but surely) off the curve.
+  const off = Uint8Array.from(spki);
+  off[off.length - 1] = (off[off.length - 1] ?? 0) ^ 0x80;
+  assert.throws(() => publicKeyFromSpki(off), code('ERR_KEY_UNSUPPORTED'));
+  const key = publicKeyFromSpki(spki);
+  assert.equal(key.keyObject.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  assert.equal(key.keyObject, key.keyObject, 'imported once');
+  const msg = Buffer.from('lazy');
+  assert.equal(verifySignature(key, msg, sign('sha256', msg, keys.p256.privateKey)), true);
+});
+
+test('encodedSpki is the DER encoding OpenSSL exports, for every key type', () => {
+  for (const [name, k] of Object.entries(keys)) {
+    const key = publicKeyFromSpki(spkiOf(k.publicKey));
+    assert.deepEqual(encodedSpki(key), new Uint8Array(k.publicKey.export({ format: 'der', type: 'spki' })), name);
+  }
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { verifyPrehashed } from '../../../src/core/prehash.js';
+import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { modularInverse, verifyPrehashed, verifyPrehashedKey } from '../../../src/core/prehash.js';
+import { publicKeyFromSpki } from '../../../src/core/keys.js';
 
 const message = Buffer.from('the artifact');
 
@@ -125,4 +126,53 @@ test('P-521 from a digest: a real signature (long-form DER length) verifies, a w
   assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
   // A long-form length where the short form would do is not DER.
   assert.equal(verifyPrehashed(publicKey, 'sha512', digest, Buffer.of(0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)), false);
+});
+
+test('verifyPrehashedKey (from the SPKI, no KeyObject) agrees with verifyPrehashed, every key type', () => {
+  const cases = [
+    { hash: 'sha256', k: generateKeyPairSync('ec', { namedCurve: 'P-256' }) },
+    { hash: 'sha384', k: generateKeyPairSync('ec', { namedCurve: 'P-384' }) },
+    { hash: 'sha512', k: generateKeyPairSync('ec', { namedCurve: 'P-521' }) },
+    { hash: 'sha256', k: generateKeyPairSync('rsa', { modulusLength: 2048 }) },
+  ] as const;
+  for (const { hash, k } of cases) {
+    const key = publicKeyFromSpki(k.publicKey.export({ format: 'der', type: 'spki' }));
+    for (let i = 0; i < 20; i++) {
+      const msg = Buffer.from(`message ${i}`);
+      const sig = sign(hash, msg, k.privateKey);
+      if (i % 2 === 1) sig[sig.length - 3] = (sig[sig.length - 3] ?? 0) ^ 4;
+      const d = createHash(hash).update(msg).digest();
+      const expected = verifyPrehashed(k.publicKey, hash, d, sig);
+      assert.equal(expected, i % 2 === 0, `${key.type} case ${i}`);
+      assert.equal(verifyPrehashedKey(key, hash, d, sig), expected, `${key.type} case ${i}`);
+    }
+  }
+});
+
+test('modularInverse (Lehmer) agrees with Fermat inversion mod the P-256/P-384/P-521 orders and primes', () => {
+  const moduli = [
+    0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+    0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+    0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+    (1n << 521n) - 1n,
+    65537n,
+  ];
+  const modPow = (b: bigint, e: bigint, m: bigint): bigint => {
+    let r = 1n;
+    for (b %= m; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+    return r;
+  };
+  for (const m of moduli) {
+    const bytes = Math.ceil(m.toString(2).length / 8) + 8;
+    const values = [1n, 2n, 3n, m - 1n, m - 2n, m + 5n, -7n, (1n << 64n) + 1n];
+    for (let i = 0; i < 200; i++) values.push(BigInt(`0x${randomBytes(bytes).toString('hex')}`));
+    for (const a of values) {
+      if (((a % m) + m) % m === 0n) continue;
+      const inv = modularInverse(a, m);
+      assert.equal(inv, modPow(((a % m) + m) % m, m - 2n, m), `${a} mod ${m}`);
+      assert.equal((((a % m) + m) % m * inv) % m, 1n);
+    }
+    assert.equal(modularInverse(0n, m), 0n);
+    assert.equal(modularInverse(m * 3n, m), 0n);
+  }
 });
