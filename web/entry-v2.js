@@ -5,9 +5,7 @@
 /* global btoa */
 import { checkpointV2, entryV2ByIndex } from './api.js';
 import { check } from './entry.js';
-import { ProofError, bytesEqual, leafHash, parseCheckpoint, rootFromInclusionProof } from './merkle.js';
-import { base64Bytes, hex } from './der.js';
-import { parseCertificate } from './x509.js';
+import { ProofError, base64Bytes, bytesEqual, hex, leafHash, parseCertificate, parseCheckpoint, rootFromInclusionProof } from './dist/core.js';
 
 const text = (bytes) => new TextDecoder().decode(bytes);
 const INDEX = /^(?:0|[1-9][0-9]{0,15})$/;

@@ -1,9 +1,8 @@
 // One Rekor v1 entry: its body decoded (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2), the certificates in it,
 // and the checks of its inclusion proof against its own root and the log's latest checkpoint.
 import { ApiError, consistencyProof, logInfo } from './api.js';
-import { ProofError, bytesEqual, hexBytes, leafHash, parseCheckpoint, rootFromInclusionProof, verifyConsistency } from './merkle.js';
-import { base64Bytes, hex } from './der.js';
-import { parseCertificate, pemCertificate } from './x509.js';
+// Every reader comes from src/core, bundled into dist/core.js by scripts/build-web.mjs.
+import { ProofError, base64Bytes, bytesEqual, hex, hexBytes, isKeylessError, leafHash, parseCertificate, parseCheckpoint, pemCertificate, rootFromInclusionProof, verifyConsistency } from './dist/core.js';
 
 const text = (bytes) => new TextDecoder().decode(bytes);
 
@@ -61,9 +60,9 @@ function signer(base64Pem) {
   } catch {
     return { pem: base64Pem, error: 'the key material is not base64' };
   }
-  const der = pemCertificate(pem);
-  if (der === undefined) return { pem, error: undefined, key: true };
   try {
+    const der = pemCertificate(pem);
+    if (der === undefined) return { pem, error: undefined, key: true };
     return { pem, cert: parseCertificate(der) };
   } catch (err) {
     return { pem, error: `the certificate cannot be read: ${err instanceof Error ? err.message : err}` };
@@ -122,7 +121,7 @@ export async function check(fn) {
     const value = await fn();
     return { ok: true, reason: value.text, value };
   } catch (err) {
-    if (err instanceof ProofError) return { ok: false, reason: err.message };
+    if (err instanceof ProofError || isKeylessError(err)) return { ok: false, reason: err.message };
     if (err instanceof ApiError) return { ok: false, reason: `could not fetch what is needed: ${err.message}` };
     return { ok: false, reason: `malformed answer: ${err instanceof Error ? err.message : err}` };
   }

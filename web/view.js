@@ -2,7 +2,7 @@
 // identity up front), what it is about, whether its inclusion proof verifies, and the raw JSON.
 /* global crypto */
 import { fields, h, linkify, section } from './dom.js';
-import { base64Bytes, hex } from './der.js';
+import { base64Bytes, hex } from './dist/core.js';
 import { identityOf, verifyEntry } from './entry.js';
 import { verifyEntryV2 } from './entry-v2.js';
 import { describeStatement, envelopeOf } from './provenance.js';

@@ -30,30 +30,30 @@ function keyless(args: string[]): { stdout: string; stderr: string } {
 }
 
 describe('the explorer\'s modules in Node, against src/core', () => {
-  it('web/merkle.js verifies every inclusion and consistency proof of src/core, and refuses each tampered one', async () => {
-    const m = await web('merkle.js');
+  it('the page\'s bundle of src/core (web/dist/core.js) verifies every inclusion and consistency proof of src/core, and refuses each tampered one', async () => {
+    const m = await web('dist/core.js');
     for (let size = 1; size <= 17; size++) {
       const leaves = Array.from({ length: size }, () => leafHash(randomBytes(8)));
       const root = rootFromLeaves(leaves);
       const hashOf = (r: { start: number; end: number }) => rootFromLeaves(leaves.slice(r.start, r.end));
       for (let i = 0; i < size; i++) {
         const proof = inclusionProofPath(i, size).map(hashOf);
-        assert.deepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], proof)), Buffer.from(root));
+        assert.deepEqual(Buffer.from(m.rootFromInclusionProof(i, size, leaves[i], proof)), Buffer.from(root));
         for (let j = 0; j < proof.length; j++) {
           const bad = proof.map((p, k) => (k === j ? Uint8Array.from(p, (b, n) => (n === 0 ? b ^ 1 : b)) : p));
-          assert.notDeepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], bad)), Buffer.from(root));
+          assert.notDeepEqual(Buffer.from(m.rootFromInclusionProof(i, size, leaves[i], bad)), Buffer.from(root));
         }
-        await assert.rejects(m.rootFromInclusionProof(i, size, leaves[i], [...proof, root]), m.ProofError);
+        assert.throws(() => m.rootFromInclusionProof(i, size, leaves[i], [...proof, root]), { code: 'ERR_TLOG_INCLUSION' });
       }
       for (let first = 1; first <= size; first++) {
         const root1 = rootFromLeaves(leaves.slice(0, first));
         const proof = consistencyProofPath(first, size).map(hashOf);
-        await m.verifyConsistency(first, size, proof, root1, root);
+        m.verifyConsistency(first, size, proof, root1, root);
         for (let j = 0; j < proof.length; j++) {
           const bad = proof.map((p, k) => (k === j ? randomBytes(32) : p));
-          await assert.rejects(m.verifyConsistency(first, size, bad, root1, root), m.ProofError);
+          assert.throws(() => m.verifyConsistency(first, size, bad, root1, root), { code: 'ERR_TLOG_CONSISTENCY' });
         }
-        if (first < size) await assert.rejects(m.verifyConsistency(first, size, proof.slice(1), root1, root), m.ProofError);
+        if (first < size) assert.throws(() => m.verifyConsistency(first, size, proof.slice(1), root1, root), { code: 'ERR_TLOG_CONSISTENCY' });
       }
     }
   });
@@ -400,7 +400,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.reload();
     const tampered = await checks(page);
     assert.deepEqual([tampered.inclusion, tampered.latest], ['verified', 'failed'], tampered.text);
-    assert.match(tampered.text, /Against the latest checkpoint: NOT verified — the consistency proof does not lead to the root of size/);
+    assert.match(tampered.text, /Against the latest checkpoint: NOT verified — consistency proof does not lead to the (first|second) root hash/);
     await shot(page, 'tampered-consistency-proof');
     await page.close();
   });

@@ -25,7 +25,7 @@ import { fulcioExtensions, parseCertificate } from '../../../src/core/x509.js';
 import { ROOT, type Json } from '../../helpers/vectors.js';
 
 /** The page's certificate reader: the module web/app.js loads for it. */
-export const PAGE_PARSER = ['web', 'x509.js'];
+export const PAGE_PARSER = ['web', 'dist', 'core.js'];
 
 /** What a reader makes of one certificate, in terms both can be compared in. */
 interface View {
