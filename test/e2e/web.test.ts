@@ -12,7 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
 import { consistencyProofPath, inclusionProofPath, leafHash, rootFromLeaves } from '../../src/core/merkle.js';
-import { base64Decode, hexEncode } from '../../src/core/encoding.js';
+import { base64Decode, hexEncode, pemEncode } from '../../src/core/encoding.js';
+import { parseDer } from '../../src/core/asn1.js';
+import { encodeBoolean, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from '../../src/core/asn1-encode.js';
 import { fulcioExtensions, parseCertificate } from '../../src/core/x509.js';
 import { FULCIO_EXTENSIONS_BY_OID } from '../../src/core/oids.js';
 import { browserUnavailable, explorerFor, launchBrowser, type Browser } from '../helpers/browser.js';
@@ -329,6 +331,34 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.deepEqual([result.inclusion, result.latest], ['failed', 'failed'], result.text);
     assert.match(result.text, /In the tree its proof names: NOT verified — the inclusion proof leads to root [0-9a-f]{64}, not to the stated root/);
     await shot(page, 'tampered-inclusion-proof');
+    await page.close();
+  });
+
+  it('a certificate with a second, forged SAN (which src/core refuses) is not shown as naming anyone', async () => {
+    // The real leaf with one more extension: a second SAN naming another project (issue 15).
+    const forgedSan = `https://${host}/attacker/project//.gitlab-ci.yml@refs/heads/main`;
+    const [tbs, ...rest] = parseDer(signed.cert).children();
+    const fields = tbs!.children().map((f) => {
+      if (f.tag !== 0xa3) return f.bytes;
+      const exts = f.children()[0]!.children().map((e) => e.bytes);
+      const san = encodeSequence(encodeOid('2.5.29.17'), encodeBoolean(true), encodeOctetString(encodeSequence(encodeTlv(0x86, new TextEncoder().encode(forgedSan)))));
+      return encodeTlv(0xa3, encodeSequence(...exts, san));
+    });
+    const forged = encodeSequence(encodeSequence(...fields), ...rest.map((n) => n.bytes));
+    const page = await browser.context.newPage();
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      const entry = Object.values(json)[0] as Json;
+      const body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8'));
+      body.spec.signature.publicKey.content = Buffer.from(pemEncode(forged, 'CERTIFICATE')).toString('base64');
+      entry.body = Buffer.from(JSON.stringify(body)).toString('base64');
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+    await page.locator('article.entry').waitFor();
+    const text = await page.locator('article.entry').innerText();
+    assert.ok(!text.includes(forgedSan) && !text.includes(identity), text);
+    assert.match(text, /the certificate cannot be read: .*duplicate extension 2\.5\.29\.17/);
     await page.close();
   });
 
