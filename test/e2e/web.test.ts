@@ -166,6 +166,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
       inclusion: await page.locator('[data-check="inclusion"]').getAttribute('data-result'),
       latest: await page.locator('[data-check="latest"]').getAttribute('data-result'),
       text: await page.locator('.checks').innerText(),
+      signature: await page.locator('[data-check="signature"]').getAttribute('data-result'),
     };
   };
   const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
@@ -196,7 +197,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     }
     assert.equal(await page.getByRole('link', { name: `http://${host}/my-group/my-project/-/jobs/4242` }).first().getAttribute('href'), `http://${host}/my-group/my-project/-/jobs/4242`);
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     await page.getByText('Raw entry (JSON)').click();
     assert.ok((await page.locator('details.raw pre').first().innerText()).includes('"inclusionProof"'));
     await shot(page, 'entry-hashedrekord');
@@ -362,6 +364,34 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.close();
   });
 
+  for (const log of ['v1', 'v2'] as const) {
+    it(`a tampered checkpoint signature (Rekor ${log}, ${log === 'v1' ? 'ECDSA P-256' : 'Ed25519'}) is NOT verified, with the reason`, async () => {
+      const page = await browser.context.newPage();
+      // The last signature byte of the entry's checkpoint, flipped; the note and its key ID stay intact.
+      const tamper = (note: string) => {
+        const [text, sigs] = [note.slice(0, note.lastIndexOf('\n\n') + 2), note.slice(note.lastIndexOf('\n\n') + 2)];
+        const [dash, name, b64] = sigs.trimEnd().split('\n')[0]!.split(' ');
+        const bytes = Buffer.from(b64!, 'base64');
+        bytes[bytes.length - 1]! ^= 1;
+        return `${text}${dash} ${name} ${bytes.toString('base64')}\n`;
+      };
+      await page.route(log === 'v1' ? '**/api/v1/log/entries?logIndex=*' : '**/rekor-v2/api/v2/log/entries/*', async (route: Route) => {
+        const json = await (await route.fetch()).json();
+        if (log === 'v1') {
+          const entry = Object.values(json)[0] as Json;
+          entry.verification.inclusionProof.checkpoint = tamper(entry.verification.inclusionProof.checkpoint);
+        } else json.inclusionProof.checkpoint.envelope = tamper(json.inclusionProof.checkpoint.envelope);
+        await route.fulfill({ json });
+      });
+      await page.goto(`${explorer.url}/?${log === 'v2' ? 'log=v2&' : ''}logIndex=${log === 'v2' ? v2.index : signed.index}`);
+      const result = await checks(page);
+      assert.deepEqual([result.inclusion, result.signature], ['verified', 'failed'], result.text);
+      assert.match(result.text, /Checkpoint signature: NOT verified — the signature by \S+ \(key ID [0-9a-f]{8}\) does not verify with the key of http\S+ in the trusted root/);
+      await shot(page, `tampered-checkpoint-signature-${log}`);
+      await page.close();
+    });
+  }
+
   it('?log=v2&logIndex=N (the link sign-blob prints for Rekor v2): the entry, its GitLab identity, the proof verified', async () => {
     const page = await open(`?log=v2&logIndex=${v2.index}`);
     await page.locator('article.entry[data-log="v2"]').waitFor();
@@ -374,7 +404,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
     assert.equal(await page.locator('#log').inputValue(), 'v2');
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     await shot(page, 'entry-hashedrekord-v2');
     // The selector: the same index in the v1 log is another entry (or none); back to v2 by the form.
     await page.locator('#log').selectOption('v1');
@@ -419,7 +450,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     });
     await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     assert.match(result.text, /the tree of size (\d+) is consistent with the latest checkpoint \(size (?!\1\b)\d+/);
 
     await page.route('**/api/v1/log/proof?*', async (route: Route) => {

@@ -7,12 +7,12 @@
  * In the bundle, node:buffer and node:crypto are replaced by web/src/browser/ (a Uint8Array Buffer subset and a
  * synchronous SHA-256); in Node this module runs on core unchanged, which is how the tests compare the two.
  */
-import { Asn1Reader, TAG, decodeOctetString, decodeOid, parseDer } from '../../src/core/asn1.js';
+import { Asn1Reader, TAG, decodeInteger, decodeOctetString, decodeOid, parseDer } from '../../src/core/asn1.js';
 import { parseCheckpoint as parseCheckpointBody, type Checkpoint } from '../../src/core/checkpoint.js';
-import { base64Decode, bytesEqual, hexDecode, hexEncode, pemDecodeAll } from '../../src/core/encoding.js';
+import { base64Decode, bytesEqual, hexDecode, hexEncode, pemDecodeAll, utf8Encode } from '../../src/core/encoding.js';
 import { KeylessError, isKeylessError } from '../../src/core/errors.js';
 import { leafHash, nodeHash, rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../../src/core/merkle.js';
-import { parseSignedNote } from '../../src/core/note.js';
+import { noteKeyHints, parseSignedNote, type NoteKey } from '../../src/core/note.js';
 import { FULCIO_EXTENSIONS_BY_OID, OID } from '../../src/core/oids.js';
 import { fulcioExtensions, parseCertificate as parseCoreCertificate, type Certificate, type SubjectAltName } from '../../src/core/x509.js';
 
@@ -164,4 +164,88 @@ export function parseCheckpoint(text: unknown): Checkpoint & { readonly signatur
   if (typeof text !== 'string') throw new ProofError('the checkpoint is missing');
   const note = parseSignedNote(text);
   return { ...parseCheckpointBody(note.text), signatures: note.signatures.length };
+}
+
+/** A transparency log's key from a TrustedRoot (`tlogs[]`), as the page verifies checkpoints with it. */
+export interface LogKey {
+  readonly baseUrl: string;
+  readonly type: NoteKey['type'];
+  /** The TrustedRoot's keyDetails, e.g. PKIX_ED25519. */
+  readonly details: string;
+  readonly spki: Uint8Array;
+  readonly logId: Uint8Array;
+}
+
+const KEY_TYPES: Readonly<Record<string, NoteKey['type']>> = {
+  PKIX_ECDSA_P256_SHA_256: 'ecdsa-p256',
+  PKIX_ECDSA_P384_SHA_384: 'ecdsa-p384',
+  PKIX_ED25519: 'ed25519',
+};
+
+/** The log keys of a TrustedRoot's JSON that the page can verify with (ECDSA P-256/P-384, Ed25519); others are left out. */
+export function logKeys(trustedRoot: unknown): LogKey[] {
+  const tlogs = (trustedRoot as { tlogs?: unknown } | null)?.tlogs;
+  if (!Array.isArray(tlogs)) throw new ProofError('the trusted root lists no transparency logs');
+  const out: LogKey[] = [];
+  for (const log of tlogs as { baseUrl?: unknown; publicKey?: { rawBytes?: unknown; keyDetails?: unknown }; logId?: { keyId?: unknown } }[]) {
+    const details = String(log?.publicKey?.keyDetails);
+    const type = KEY_TYPES[details];
+    if (type === undefined || typeof log.publicKey?.rawBytes !== 'string' || typeof log.logId?.keyId !== 'string') continue;
+    try {
+      out.push({ baseUrl: String(log.baseUrl), type, details, spki: base64Decode(log.publicKey.rawBytes), logId: base64Decode(log.logId.keyId) });
+    } catch {
+      // a key the page cannot read verifies nothing
+    }
+  }
+  return out;
+}
+
+export interface NoteSignatureView {
+  readonly name: string;
+  /** The 4-byte key ID, hex. */
+  readonly keyHint: string;
+  readonly signature: Uint8Array;
+  /** The trusted log keys this signature names (by its key ID, as C2SP or Rekor v1 computes it); none for a witness. */
+  readonly keys: readonly LogKey[];
+}
+
+/**
+ * A checkpoint (C2SP signed note) read by core: its body, the bytes its signatures cover, and each signature with
+ * the trusted log keys it names. The page verifies those signatures with WebCrypto (asynchronous, so not through
+ * core's synchronous verifySignedNote), following the same rule: a signature that names a trusted key must verify.
+ */
+export function checkpointSignatures(text: unknown, keys: readonly LogKey[]): { checkpoint: Checkpoint; message: Uint8Array; signatures: NoteSignatureView[] } {
+  if (typeof text !== 'string') throw new ProofError('the checkpoint is missing');
+  const note = parseSignedNote(text);
+  const checkpoint = parseCheckpointBody(note.text);
+  const signatures = note.signatures.map((s) => ({
+    name: s.name,
+    keyHint: hexEncode(s.keyHint),
+    signature: s.signature,
+    keys: keys.filter((k) => bytesEqual(s.keyHint, k.logId.subarray(0, 4)) || hintsOf(s.name, k).some((h) => bytesEqual(h, s.keyHint))),
+  }));
+  return { checkpoint, message: utf8Encode(note.text), signatures };
+}
+
+function hintsOf(name: string, key: LogKey): Uint8Array[] {
+  try {
+    return noteKeyHints(name, key);
+  } catch {
+    return [];
+  }
+}
+
+/** An ECDSA signature in DER (what notes carry) as WebCrypto's r || s of `size` bytes each; ERR_ASN1 if it is not one. */
+export function ecdsaSignatureToP1363(der: Uint8Array, size: number): Uint8Array {
+  const seq = new Asn1Reader(parseDer(der, 'ECDSA-Sig-Value'), 'ECDSA-Sig-Value');
+  const r = decodeInteger(seq.next(TAG.INTEGER, 'r'));
+  const s = decodeInteger(seq.next(TAG.INTEGER, 's'));
+  seq.end();
+  const out = new Uint8Array(size * 2);
+  for (const [i, v] of [r, s].entries()) {
+    if (v <= 0n || v >= 1n << BigInt(size * 8)) throw new KeylessError('ERR_ASN1', 'ECDSA signature value out of range');
+    const bytes = hexDecode(v.toString(16).padStart(size * 2, '0'));
+    out.set(bytes, i * size);
+  }
+  return out;
 }
