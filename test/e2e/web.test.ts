@@ -522,6 +522,15 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.match(response!.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'/);
     assert.deepEqual([...origins], [explorer.url]);
     await page.close();
+    // The bundle of src/core is served from the build (web/dist), the old hand-written readers are gone, and no
+    // request path reaches the file system.
+    const bundle = await fetch(`${explorer.url}/explorer/dist/core.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.deepEqual(await bundle.text(), readFileSync(join(ROOT, 'web', 'dist', 'core.js'), 'utf8'));
+    for (const gone of ['x509.js', 'der.js', 'merkle.js', 'dist%2F..%2F..%2Fpackage.json', 'dist/', 'src/core-entry.ts']) {
+      assert.equal((await fetch(`${explorer.url}/explorer/${gone}`)).status, 404, gone);
+    }
   });
 });
 
