@@ -4,7 +4,7 @@
 // Node's. C2SP signed-note: a signature that names a known key MUST verify, and at least one known key must sign;
 // signatures by other keys (witness cosignatures) are listed, not trusted.
 /* global crypto */
-import { ProofError, checkpointSignatures, ecdsaSignatureToP1363, logKeys } from './dist/core.js';
+import { ProofError, base64Bytes, checkpointSignatures, ecdsaSignatureToP1363, hex, logKeys, setPayload } from './dist/core.js';
 
 const ALGORITHMS = {
   'ecdsa-p256': { key: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' }, size: 32 },
@@ -69,4 +69,28 @@ export async function verifyCheckpointSignature(text, keys) {
 /** The text of a verified checkpoint signature check. */
 export function signedBy({ verifiedBy, others }) {
   return `signed by ${verifiedBy.join(', ')}${others.length ? `; also cosigned by keys this page does not trust: ${others.join(', ')}` : ''}`;
+}
+
+/**
+ * A Rekor v1 entry's signed entry timestamp: the log's signature over its body, integrated time, log ID and index,
+ * with the trusted root's key of the log its logID names. Resolves to the check's text, or throws why not.
+ */
+export async function verifySet(entry, keys) {
+  const set = entry?.verification?.signedEntryTimestamp;
+  if (typeof set !== 'string') throw new ProofError('the entry has no signed entry timestamp');
+  const named = keys.filter((k) => hex(k.logId) === String(entry.logID).toLowerCase());
+  if (named.length === 0) throw new ProofError(`log ID ${entry.logID} names no log of the instance's trusted root`);
+  const message = setPayload(entry);
+  let signature;
+  try {
+    signature = base64Bytes(set);
+  } catch {
+    throw new ProofError('the signed entry timestamp is not base64');
+  }
+  for (const key of named) {
+    if (await verifiesWith(key, message, signature)) {
+      return `signed by the log at ${key.baseUrl} (${key.details}): integrated at ${new Date(entry.integratedTime * 1000).toISOString()} as entry ${entry.logIndex}`;
+    }
+  }
+  throw new ProofError(`the signed entry timestamp does not verify with the key of ${named[0].baseUrl} in the trusted root`);
 }

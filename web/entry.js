@@ -1,7 +1,7 @@
 // One Rekor v1 entry: its body decoded (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2), the certificates in it,
 // and the checks of its inclusion proof against its own root and the log's latest checkpoint.
 import { ApiError, consistencyProof, logInfo } from './api.js';
-import { signedBy, trustedLogKeys, verifyCheckpointSignature } from './checkpoint.js';
+import { signedBy, trustedLogKeys, verifyCheckpointSignature, verifySet } from './checkpoint.js';
 // Every reader comes from src/core, bundled into dist/core.js by scripts/build-web.mjs.
 import { ProofError, base64Bytes, bytesEqual, hex, hexBytes, isKeylessError, leafHash, parseCertificate, parseCheckpoint, pemCertificate, rootFromInclusionProof, verifyConsistency } from './dist/core.js';
 
@@ -78,10 +78,10 @@ export function identityOf(decoded) {
 }
 
 /**
- * The three checks shown on an entry: `{ inclusion, signature, latest }`, each `{ok, reason}`. The inclusion proof
- * must lead from the body's leaf hash to the proof's own root, which its checkpoint must state; that checkpoint must
- * be signed by a log key of the instance's trusted_root.json; then that root must be the latest (signed)
- * checkpoint's, or be proven consistent with it. The signed entry timestamp (SET) is not checked here.
+ * The four checks shown on a v1 entry: `{ inclusion, signature, set, latest }`, each `{ok, reason}`. The inclusion
+ * proof must lead from the body's leaf hash to the proof's own root, which its checkpoint must state; that checkpoint
+ * must be signed by a log key of the instance's trusted_root.json, and so must the signed entry timestamp (SET);
+ * then the proof's root must be the latest (signed) checkpoint's, or be proven consistent with it.
  */
 export async function verifyEntry(decoded) {
   const inclusion = await check(async () => {
@@ -98,7 +98,8 @@ export async function verifyEntry(decoded) {
     return { size: proof.treeSize, root, text: `leaf ${decoded.entry.logIndex} is in the tree of size ${proof.treeSize} with root ${proof.rootHash}` };
   });
   const signature = await check(async () => signatureCheck(decoded.entry.verification?.inclusionProof?.checkpoint));
-  if (!inclusion.ok) return { inclusion, signature, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
+  const set = await check(async () => ({ text: await verifySet(decoded.entry, await trustedLogKeys()) }));
+  if (!inclusion.ok) return { inclusion, signature, set, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
   const { size, root } = inclusion.value;
   const latest = await check(async () => {
     const info = await logInfo();
@@ -116,7 +117,7 @@ export async function verifyEntry(decoded) {
     await verifyConsistency(size, info.treeSize, (proof.hashes ?? []).map((h, i) => hexBytes(h, `consistency hash ${i}`)), root, latestRoot);
     return { text: `the tree of size ${size} is consistent with the latest checkpoint (size ${info.treeSize}, root ${info.rootHash})` };
   });
-  return { inclusion, signature, latest };
+  return { inclusion, signature, set, latest };
 }
 
 /** The check of a checkpoint's signatures against the trusted root's log keys. */

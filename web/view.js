@@ -32,12 +32,13 @@ export function renderEntry(decoded) {
       h('p', {}, 'The body, decoded:'),
       h('pre', {}, JSON.stringify(decoded.body ?? null, null, 2))),
   );
-  void (v2 ? verifyEntryV2 : verifyEntry)(decoded).then(({ inclusion, signature, latest }) => {
+  void (v2 ? verifyEntryV2 : verifyEntry)(decoded).then(({ inclusion, signature, set, latest }) => {
     checks.replaceChildren(
       renderCheck('inclusion', 'In the tree its proof names', inclusion),
       renderCheck('signature', 'Checkpoint signature', signature),
+      ...(set === undefined ? [] : [renderCheck('set', 'Signed entry timestamp', set)]),
       renderCheck('latest', 'Against the latest checkpoint', latest),
-      h('p', { class: 'note' }, `Checked in this browser: RFC 6962 hashing with keyless's own code, checkpoint signatures with WebCrypto against the log keys of this instance's trusted_root.json.${v2 ? '' : ' The signed entry timestamp is not checked here (keyless verify-blob does).'}`),
+      h('p', { class: 'note' }, `Checked in this browser: RFC 6962 hashing with keyless's own code, ${v2 ? 'checkpoint signatures' : 'checkpoint signatures and the signed entry timestamp'} with WebCrypto against the log keys of this instance's trusted_root.json.`),
     );
   });
   return view;

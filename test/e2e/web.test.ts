@@ -167,6 +167,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
       latest: await page.locator('[data-check="latest"]').getAttribute('data-result'),
       text: await page.locator('.checks').innerText(),
       signature: await page.locator('[data-check="signature"]').getAttribute('data-result'),
+      set: await page.locator('[data-check="set"]').count() === 0 ? undefined : await page.locator('[data-check="set"]').getAttribute('data-result'),
     };
   };
   const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
@@ -362,6 +363,34 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.ok(!text.includes(forgedSan) && !text.includes(identity), text);
     assert.match(text, /the certificate cannot be read: .*duplicate extension 2\.5\.29\.17/);
     await page.close();
+  });
+
+  it('the signed entry timestamp is verified; a tampered one, or a changed integrated time, is NOT verified', async () => {
+    const good = await open(`?logIndex=${signed.index}`);
+    const ok = await checks(good);
+    assert.equal(ok.set, 'verified', ok.text);
+    assert.match(ok.text, /Signed entry timestamp: verified — signed by the log at http\S+ \(PKIX_ECDSA_P256_SHA_256\): integrated at \d{4}-/);
+    await good.close();
+    for (const [what, change] of [
+      ['a flipped signature byte', (e: Json) => {
+        const sig = Buffer.from(e.verification.signedEntryTimestamp, 'base64');
+        sig[sig.length - 1]! ^= 1;
+        e.verification.signedEntryTimestamp = sig.toString('base64');
+      }],
+      ['another integrated time', (e: Json) => void (e.integratedTime -= 3600)],
+    ] as const) {
+      const page = await browser.context.newPage();
+      await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+        const json = await (await route.fetch()).json();
+        change(Object.values(json)[0] as Json);
+        await route.fulfill({ json });
+      });
+      await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+      const result = await checks(page);
+      assert.deepEqual([result.inclusion, result.signature, result.set], ['verified', 'verified', 'failed'], `${what}: ${result.text}`);
+      assert.match(result.text, /Signed entry timestamp: NOT verified — the signed entry timestamp does not verify with the key of http\S+ in the trusted root/);
+      await page.close();
+    }
   });
 
   for (const log of ['v1', 'v2'] as const) {

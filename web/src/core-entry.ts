@@ -9,7 +9,8 @@
  */
 import { Asn1Reader, TAG, decodeInteger, decodeOctetString, decodeOid, parseDer } from '../../src/core/asn1.js';
 import { parseCheckpoint as parseCheckpointBody, type Checkpoint } from '../../src/core/checkpoint.js';
-import { base64Decode, bytesEqual, hexDecode, hexEncode, pemDecodeAll, utf8Encode } from '../../src/core/encoding.js';
+import { canonicalize } from '../../src/core/canonical-json.js';
+import { base64Decode, base64Encode, bytesEqual, hexDecode, hexEncode, pemDecodeAll, utf8Encode } from '../../src/core/encoding.js';
 import { KeylessError, isKeylessError } from '../../src/core/errors.js';
 import { leafHash, nodeHash, rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../../src/core/merkle.js';
 import { noteKeyHints, parseSignedNote, type NoteKey } from '../../src/core/note.js';
@@ -248,4 +249,16 @@ export function ecdsaSignatureToP1363(der: Uint8Array, size: number): Uint8Array
     out.set(bytes, i * size);
   }
   return out;
+}
+
+/**
+ * What a Rekor v1 signed entry timestamp signs: the RFC 8785 JSON of {body, integratedTime, logID, logIndex}, built
+ * as src/verify/tlog.ts builds it, from the entry as the log's API returns it.
+ */
+export function setPayload(entry: unknown): Uint8Array {
+  const e = entry as { body?: unknown; integratedTime?: unknown; logID?: unknown; logIndex?: unknown } | null;
+  if (typeof e?.body !== 'string' || !Number.isSafeInteger(e.integratedTime) || typeof e.logID !== 'string' || !Number.isSafeInteger(e.logIndex)) {
+    throw new ProofError('the entry lacks a field its signed entry timestamp covers (body, integratedTime, logID, logIndex)');
+  }
+  return utf8Encode(canonicalize({ body: base64Encode(base64Decode(e.body)), integratedTime: e.integratedTime, logID: hexEncode(hexDecode(e.logID)), logIndex: e.logIndex }));
 }
