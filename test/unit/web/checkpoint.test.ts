@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { noteKeyHash, noteKeyHint, signNote, type NoteSigner } from '../../../src/core/note.js';
+import { canonicalize } from '../../../src/core/canonical-json.js';
 import { ROOT, type Json } from '../../helpers/vectors.js';
 
 const page = async (): Promise<Json> => import(pathToFileURL(join(ROOT, 'web', 'checkpoint.js')).href);
@@ -72,6 +73,23 @@ describe('checkpoint signatures in the page', () => {
     await assert.rejects(verifyCheckpointSignature(signNote(body('x'), [signer(witness)]), keys), /no signature by a log key of the instance's trusted root; signed only by witness/);
     await assert.rejects(verifyCheckpointSignature(signNote(body(v1.name), [signer(v1)]), logKeys(trustedRoot(v2))), /no signature by a log key/);
     await assert.rejects(verifyCheckpointSignature('not a note', keys), { code: 'ERR_NOTE_INVALID' });
+  });
+
+  it('a Rekor v1 signed entry timestamp verifies with the log its logID names, and nothing it covers can change', async () => {
+    const { verifySet } = await page();
+    const { logKeys } = await import(pathToFileURL(join(ROOT, 'web', 'dist', 'core.js')).href);
+    const keys = logKeys(trustedRoot(v1, v2));
+    const logID = Buffer.from(noteKeyHash(v1.name, v1, 'rekor-v1')).toString('hex');
+    const fields = { body: Buffer.from('{"kind":"hashedrekord"}').toString('base64'), integratedTime: 1764800000, logID, logIndex: 41 };
+    const set = sign('sha256', Buffer.from(canonicalize(fields)), v1.privateKey).toString('base64');
+    const entry = { ...fields, verification: { signedEntryTimestamp: set } };
+    assert.match(await verifySet(entry, keys), /^signed by the log at https:\/\/rekor\.example\.com \(PKIX_ECDSA_P256_SHA_256\): integrated at 2025-12-03T22:13:20\.000Z as entry 41$/);
+    for (const change of [{ logIndex: 42 }, { integratedTime: 1764800001 }, { body: Buffer.from('{"kind":"dsse"}').toString('base64') }]) {
+      await assert.rejects(verifySet({ ...entry, ...change }, keys), /does not verify with the key of https:\/\/rekor\.example\.com/, JSON.stringify(change));
+    }
+    await assert.rejects(verifySet({ ...entry, logID: 'ab'.repeat(32) }, keys), /names no log of the instance's trusted root/);
+    await assert.rejects(verifySet({ ...entry, verification: {} }, keys), /has no signed entry timestamp/);
+    await assert.rejects(verifySet({ ...entry, integratedTime: 'soon' }, keys), /lacks a field/);
   });
 
   it('converts DER ECDSA signatures with short or padded integers, and refuses oversized ones', async () => {
