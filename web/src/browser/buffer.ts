@@ -55,9 +55,9 @@ function decodeHex(text: string): Uint8Array {
   const out = new Uint8Array(text.length >> 1);
   let n = 0;
   for (; n < out.length; n++) {
-    const v = parseInt(text.slice(n * 2, n * 2 + 2), 16);
-    if (Number.isNaN(v) || !/^[0-9a-fA-F]{2}$/.test(text.slice(n * 2, n * 2 + 2))) break;
-    out[n] = v;
+    const pair = text.slice(n * 2, n * 2 + 2);
+    if (!/^[0-9a-fA-F]{2}$/.test(pair)) break;
+    out[n] = parseInt(pair, 16);
   }
   return out.subarray(0, n);
 }
