@@ -4,10 +4,8 @@
 // entry.js's decodeEntry gives, with `log: 'v2'`, so that the view renders both.
 /* global btoa */
 import { checkpointV2, entryV2ByIndex } from './api.js';
-import { check } from './entry.js';
-import { ProofError, bytesEqual, leafHash, parseCheckpoint, rootFromInclusionProof } from './merkle.js';
-import { base64Bytes, hex } from './der.js';
-import { parseCertificate } from './x509.js';
+import { check, latestSigned, signatureCheck } from './entry.js';
+import { ProofError, base64Bytes, bytesEqual, hex, leafHash, parseCertificate, parseCheckpoint, rootFromInclusionProof } from './dist/core.js';
 
 const text = (bytes) => new TextDecoder().decode(bytes);
 const INDEX = /^(?:0|[1-9][0-9]{0,15})$/;
@@ -98,17 +96,21 @@ async function included(decoded, entry) {
 /**
  * The same two checks as a v1 entry's. Rekor v2 serves no consistency proofs (only tiles), and keyless proves a v2
  * entry to the current head: when the latest checkpoint is newer than the proof, the entry is fetched again and its
- * new proof must lead to the latest checkpoint's root. Checkpoint signatures are not checked here.
+ * new proof must lead to the latest checkpoint's root. Both checkpoints' signatures are checked against the trusted
+ * root, as for a v1 entry.
  */
 export async function verifyEntryV2(decoded) {
   const inclusion = await check(async () => {
     const { index, size, root } = await included(decoded, decoded.entry);
     return { size, root, text: `leaf ${index} is in the tree of size ${size} with root ${hex(root)}` };
   });
-  if (!inclusion.ok) return { inclusion, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
+  const signature = await check(async () => signatureCheck(decoded.entry.inclusionProof?.checkpoint?.envelope));
+  if (!inclusion.ok) return { inclusion, signature, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
   const { size, root } = inclusion.value;
   const latest = await check(async () => {
-    const cp = parseCheckpoint(await checkpointV2());
+    const text = await checkpointV2();
+    await latestSigned(text);
+    const cp = parseCheckpoint(text);
     if (cp.size < size) throw new ProofError(`the latest checkpoint (size ${cp.size}) is older than the entry's proof (size ${size}): the log shrank or answers from two different trees`);
     if (cp.size === size) {
       if (!bytesEqual(cp.rootHash, root)) throw new ProofError(`the latest checkpoint has the same size ${size} but another root: the log forked`);
@@ -120,5 +122,5 @@ export async function verifyEntryV2(decoded) {
     if (now.size !== cp.size || !bytesEqual(now.root, cp.rootHash)) throw new ProofError(`the log grew past the latest checkpoint (size ${cp.size}) while checking; reload to check again`);
     return { text: `the entry is also in the latest checkpoint's tree (size ${cp.size}, root ${hex(cp.rootHash)})` };
   });
-  return { inclusion, latest };
+  return { inclusion, signature, latest };
 }

@@ -1,9 +1,9 @@
 // One Rekor v1 entry: its body decoded (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2), the certificates in it,
 // and the checks of its inclusion proof against its own root and the log's latest checkpoint.
 import { ApiError, consistencyProof, logInfo } from './api.js';
-import { ProofError, bytesEqual, hexBytes, leafHash, parseCheckpoint, rootFromInclusionProof, verifyConsistency } from './merkle.js';
-import { base64Bytes, hex } from './der.js';
-import { parseCertificate, pemCertificate } from './x509.js';
+import { signedBy, trustedLogKeys, verifyCheckpointSignature, verifySet } from './checkpoint.js';
+// Every reader comes from src/core, bundled into dist/core.js by scripts/build-web.mjs.
+import { ProofError, base64Bytes, bytesEqual, hex, hexBytes, isKeylessError, leafHash, parseCertificate, parseCheckpoint, pemCertificate, rootFromInclusionProof, verifyConsistency } from './dist/core.js';
 
 const text = (bytes) => new TextDecoder().decode(bytes);
 
@@ -61,9 +61,9 @@ function signer(base64Pem) {
   } catch {
     return { pem: base64Pem, error: 'the key material is not base64' };
   }
-  const der = pemCertificate(pem);
-  if (der === undefined) return { pem, error: undefined, key: true };
   try {
+    const der = pemCertificate(pem);
+    if (der === undefined) return { pem, error: undefined, key: true };
     return { pem, cert: parseCertificate(der) };
   } catch (err) {
     return { pem, error: `the certificate cannot be read: ${err instanceof Error ? err.message : err}` };
@@ -78,9 +78,10 @@ export function identityOf(decoded) {
 }
 
 /**
- * The two checks shown on an entry: `{ inclusion: {ok, reason}, latest: {ok, reason} }`. The inclusion proof must
- * lead from the body's leaf hash to the proof's own root, which its checkpoint must state; then that root must be
- * the latest checkpoint's, or be proven consistent with it. Checkpoint signatures are not checked here.
+ * The four checks shown on a v1 entry: `{ inclusion, signature, set, latest }`, each `{ok, reason}`. The inclusion
+ * proof must lead from the body's leaf hash to the proof's own root, which its checkpoint must state; that checkpoint
+ * must be signed by a log key of the instance's trusted_root.json, and so must the signed entry timestamp (SET);
+ * then the proof's root must be the latest (signed) checkpoint's, or be proven consistent with it.
  */
 export async function verifyEntry(decoded) {
   const inclusion = await check(async () => {
@@ -96,10 +97,13 @@ export async function verifyEntry(decoded) {
     if (cp.size !== proof.treeSize || !bytesEqual(cp.rootHash, root)) throw new ProofError('the proof\'s checkpoint states another tree size or root');
     return { size: proof.treeSize, root, text: `leaf ${decoded.entry.logIndex} is in the tree of size ${proof.treeSize} with root ${proof.rootHash}` };
   });
-  if (!inclusion.ok) return { inclusion, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
+  const signature = await check(async () => signatureCheck(decoded.entry.verification?.inclusionProof?.checkpoint));
+  const set = await check(async () => ({ text: await verifySet(decoded.entry, await trustedLogKeys()) }));
+  if (!inclusion.ok) return { inclusion, signature, set, latest: { ok: false, reason: 'not checked: the inclusion proof did not verify' } };
   const { size, root } = inclusion.value;
   const latest = await check(async () => {
     const info = await logInfo();
+    await latestSigned(info?.signedTreeHead);
     const latestRoot = hexBytes(info?.rootHash, 'the latest root hash');
     const cp = parseCheckpoint(info?.signedTreeHead);
     if (cp.size !== info.treeSize || !bytesEqual(cp.rootHash, latestRoot)) throw new ProofError('the latest checkpoint states another tree size or root than the log info');
@@ -113,7 +117,23 @@ export async function verifyEntry(decoded) {
     await verifyConsistency(size, info.treeSize, (proof.hashes ?? []).map((h, i) => hexBytes(h, `consistency hash ${i}`)), root, latestRoot);
     return { text: `the tree of size ${size} is consistent with the latest checkpoint (size ${info.treeSize}, root ${info.rootHash})` };
   });
-  return { inclusion, latest };
+  return { inclusion, signature, set, latest };
+}
+
+/** The check of a checkpoint's signatures against the trusted root's log keys. */
+export async function signatureCheck(checkpoint) {
+  if (checkpoint === undefined) throw new ProofError('the entry has no checkpoint');
+  return { text: signedBy(await verifyCheckpointSignature(checkpoint, await trustedLogKeys())) };
+}
+
+/** The latest checkpoint must be signed too, or nothing is proven against it. */
+export async function latestSigned(checkpoint) {
+  try {
+    await verifyCheckpointSignature(checkpoint, await trustedLogKeys());
+  } catch (err) {
+    if (err instanceof ProofError || isKeylessError(err)) throw new ProofError(`the latest checkpoint: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Runs one proof check and reports it as {ok, reason}: what failed, or why it could not be checked. */
@@ -122,7 +142,7 @@ export async function check(fn) {
     const value = await fn();
     return { ok: true, reason: value.text, value };
   } catch (err) {
-    if (err instanceof ProofError) return { ok: false, reason: err.message };
+    if (err instanceof ProofError || isKeylessError(err)) return { ok: false, reason: err.message };
     if (err instanceof ApiError) return { ok: false, reason: `could not fetch what is needed: ${err.message}` };
     return { ok: false, reason: `malformed answer: ${err instanceof Error ? err.message : err}` };
   }

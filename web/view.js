@@ -2,7 +2,7 @@
 // identity up front), what it is about, whether its inclusion proof verifies, and the raw JSON.
 /* global crypto */
 import { fields, h, linkify, section } from './dom.js';
-import { base64Bytes, hex } from './der.js';
+import { base64Bytes, hex } from './dist/core.js';
 import { identityOf, verifyEntry } from './entry.js';
 import { verifyEntryV2 } from './entry-v2.js';
 import { describeStatement, envelopeOf } from './provenance.js';
@@ -32,11 +32,13 @@ export function renderEntry(decoded) {
       h('p', {}, 'The body, decoded:'),
       h('pre', {}, JSON.stringify(decoded.body ?? null, null, 2))),
   );
-  void (v2 ? verifyEntryV2 : verifyEntry)(decoded).then(({ inclusion, latest }) => {
+  void (v2 ? verifyEntryV2 : verifyEntry)(decoded).then(({ inclusion, signature, set, latest }) => {
     checks.replaceChildren(
       renderCheck('inclusion', 'In the tree its proof names', inclusion),
+      renderCheck('signature', 'Checkpoint signature', signature),
+      ...(set === undefined ? [] : [renderCheck('set', 'Signed entry timestamp', set)]),
       renderCheck('latest', 'Against the latest checkpoint', latest),
-      h('p', { class: 'note' }, `Checked in this browser with SHA-256 (RFC 6962 hashing). The checkpoint signatures${v2 ? '' : ' and the signed entry timestamp'} are not checked here: that needs the log key from your trusted root (keyless verify-blob, keyless log audit).`),
+      h('p', { class: 'note' }, `Checked in this browser: RFC 6962 hashing with keyless's own code, ${v2 ? 'checkpoint signatures' : 'checkpoint signatures and the signed entry timestamp'} with WebCrypto against the log keys of this instance's trusted_root.json.`),
     );
   });
   return view;

@@ -12,7 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
 import { consistencyProofPath, inclusionProofPath, leafHash, rootFromLeaves } from '../../src/core/merkle.js';
-import { base64Decode, hexEncode } from '../../src/core/encoding.js';
+import { base64Decode, hexEncode, pemEncode } from '../../src/core/encoding.js';
+import { parseDer } from '../../src/core/asn1.js';
+import { encodeBoolean, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from '../../src/core/asn1-encode.js';
 import { fulcioExtensions, parseCertificate } from '../../src/core/x509.js';
 import { FULCIO_EXTENSIONS_BY_OID } from '../../src/core/oids.js';
 import { browserUnavailable, explorerFor, launchBrowser, type Browser } from '../helpers/browser.js';
@@ -30,30 +32,30 @@ function keyless(args: string[]): { stdout: string; stderr: string } {
 }
 
 describe('the explorer\'s modules in Node, against src/core', () => {
-  it('web/merkle.js verifies every inclusion and consistency proof of src/core, and refuses each tampered one', async () => {
-    const m = await web('merkle.js');
+  it('the page\'s bundle of src/core (web/dist/core.js) verifies every inclusion and consistency proof of src/core, and refuses each tampered one', async () => {
+    const m = await web('dist/core.js');
     for (let size = 1; size <= 17; size++) {
       const leaves = Array.from({ length: size }, () => leafHash(randomBytes(8)));
       const root = rootFromLeaves(leaves);
       const hashOf = (r: { start: number; end: number }) => rootFromLeaves(leaves.slice(r.start, r.end));
       for (let i = 0; i < size; i++) {
         const proof = inclusionProofPath(i, size).map(hashOf);
-        assert.deepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], proof)), Buffer.from(root));
+        assert.deepEqual(Buffer.from(m.rootFromInclusionProof(i, size, leaves[i], proof)), Buffer.from(root));
         for (let j = 0; j < proof.length; j++) {
           const bad = proof.map((p, k) => (k === j ? Uint8Array.from(p, (b, n) => (n === 0 ? b ^ 1 : b)) : p));
-          assert.notDeepEqual(Buffer.from(await m.rootFromInclusionProof(i, size, leaves[i], bad)), Buffer.from(root));
+          assert.notDeepEqual(Buffer.from(m.rootFromInclusionProof(i, size, leaves[i], bad)), Buffer.from(root));
         }
-        await assert.rejects(m.rootFromInclusionProof(i, size, leaves[i], [...proof, root]), m.ProofError);
+        assert.throws(() => m.rootFromInclusionProof(i, size, leaves[i], [...proof, root]), { code: 'ERR_TLOG_INCLUSION' });
       }
       for (let first = 1; first <= size; first++) {
         const root1 = rootFromLeaves(leaves.slice(0, first));
         const proof = consistencyProofPath(first, size).map(hashOf);
-        await m.verifyConsistency(first, size, proof, root1, root);
+        m.verifyConsistency(first, size, proof, root1, root);
         for (let j = 0; j < proof.length; j++) {
           const bad = proof.map((p, k) => (k === j ? randomBytes(32) : p));
-          await assert.rejects(m.verifyConsistency(first, size, bad, root1, root), m.ProofError);
+          assert.throws(() => m.verifyConsistency(first, size, bad, root1, root), { code: 'ERR_TLOG_CONSISTENCY' });
         }
-        if (first < size) await assert.rejects(m.verifyConsistency(first, size, proof.slice(1), root1, root), m.ProofError);
+        if (first < size) assert.throws(() => m.verifyConsistency(first, size, proof.slice(1), root1, root), { code: 'ERR_TLOG_CONSISTENCY' });
       }
     }
   });
@@ -164,6 +166,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
       inclusion: await page.locator('[data-check="inclusion"]').getAttribute('data-result'),
       latest: await page.locator('[data-check="latest"]').getAttribute('data-result'),
       text: await page.locator('.checks').innerText(),
+      signature: await page.locator('[data-check="signature"]').getAttribute('data-result'),
+      set: await page.locator('[data-check="set"]').count() === 0 ? undefined : await page.locator('[data-check="set"]').getAttribute('data-result'),
     };
   };
   const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
@@ -194,7 +198,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     }
     assert.equal(await page.getByRole('link', { name: `http://${host}/my-group/my-project/-/jobs/4242` }).first().getAttribute('href'), `http://${host}/my-group/my-project/-/jobs/4242`);
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     await page.getByText('Raw entry (JSON)').click();
     assert.ok((await page.locator('details.raw pre').first().innerText()).includes('"inclusionProof"'));
     await shot(page, 'entry-hashedrekord');
@@ -332,6 +337,90 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.close();
   });
 
+  it('a certificate with a second, forged SAN (which src/core refuses) is not shown as naming anyone', async () => {
+    // The real leaf with one more extension: a second SAN naming another project (issue 15).
+    const forgedSan = `https://${host}/attacker/project//.gitlab-ci.yml@refs/heads/main`;
+    const [tbs, ...rest] = parseDer(signed.cert).children();
+    const fields = tbs!.children().map((f) => {
+      if (f.tag !== 0xa3) return f.bytes;
+      const exts = f.children()[0]!.children().map((e) => e.bytes);
+      const san = encodeSequence(encodeOid('2.5.29.17'), encodeBoolean(true), encodeOctetString(encodeSequence(encodeTlv(0x86, new TextEncoder().encode(forgedSan)))));
+      return encodeTlv(0xa3, encodeSequence(...exts, san));
+    });
+    const forged = encodeSequence(encodeSequence(...fields), ...rest.map((n) => n.bytes));
+    const page = await browser.context.newPage();
+    await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+      const json = await (await route.fetch()).json();
+      const entry = Object.values(json)[0] as Json;
+      const body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8'));
+      body.spec.signature.publicKey.content = Buffer.from(pemEncode(forged, 'CERTIFICATE')).toString('base64');
+      entry.body = Buffer.from(JSON.stringify(body)).toString('base64');
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+    await page.locator('article.entry').waitFor();
+    const text = await page.locator('article.entry').innerText();
+    assert.ok(!text.includes(forgedSan) && !text.includes(identity), text);
+    assert.match(text, /the certificate cannot be read: .*duplicate extension 2\.5\.29\.17/);
+    await page.close();
+  });
+
+  it('the signed entry timestamp is verified; a tampered one, or a changed integrated time, is NOT verified', async () => {
+    const good = await open(`?logIndex=${signed.index}`);
+    const ok = await checks(good);
+    assert.equal(ok.set, 'verified', ok.text);
+    assert.match(ok.text, /Signed entry timestamp: verified — signed by the log at http\S+ \(PKIX_ECDSA_P256_SHA_256\): integrated at \d{4}-/);
+    await good.close();
+    for (const [what, change] of [
+      ['a flipped signature byte', (e: Json) => {
+        const sig = Buffer.from(e.verification.signedEntryTimestamp, 'base64');
+        sig[sig.length - 1]! ^= 1;
+        e.verification.signedEntryTimestamp = sig.toString('base64');
+      }],
+      ['another integrated time', (e: Json) => void (e.integratedTime -= 3600)],
+    ] as const) {
+      const page = await browser.context.newPage();
+      await page.route('**/api/v1/log/entries?logIndex=*', async (route: Route) => {
+        const json = await (await route.fetch()).json();
+        change(Object.values(json)[0] as Json);
+        await route.fulfill({ json });
+      });
+      await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
+      const result = await checks(page);
+      assert.deepEqual([result.inclusion, result.signature, result.set], ['verified', 'verified', 'failed'], `${what}: ${result.text}`);
+      assert.match(result.text, /Signed entry timestamp: NOT verified — the signed entry timestamp does not verify with the key of http\S+ in the trusted root/);
+      await page.close();
+    }
+  });
+
+  for (const log of ['v1', 'v2'] as const) {
+    it(`a tampered checkpoint signature (Rekor ${log}, ${log === 'v1' ? 'ECDSA P-256' : 'Ed25519'}) is NOT verified, with the reason`, async () => {
+      const page = await browser.context.newPage();
+      // The last signature byte of the entry's checkpoint, flipped; the note and its key ID stay intact.
+      const tamper = (note: string) => {
+        const [text, sigs] = [note.slice(0, note.lastIndexOf('\n\n') + 2), note.slice(note.lastIndexOf('\n\n') + 2)];
+        const [dash, name, b64] = sigs.trimEnd().split('\n')[0]!.split(' ');
+        const bytes = Buffer.from(b64!, 'base64');
+        bytes[bytes.length - 1]! ^= 1;
+        return `${text}${dash} ${name} ${bytes.toString('base64')}\n`;
+      };
+      await page.route(log === 'v1' ? '**/api/v1/log/entries?logIndex=*' : '**/rekor-v2/api/v2/log/entries/*', async (route: Route) => {
+        const json = await (await route.fetch()).json();
+        if (log === 'v1') {
+          const entry = Object.values(json)[0] as Json;
+          entry.verification.inclusionProof.checkpoint = tamper(entry.verification.inclusionProof.checkpoint);
+        } else json.inclusionProof.checkpoint.envelope = tamper(json.inclusionProof.checkpoint.envelope);
+        await route.fulfill({ json });
+      });
+      await page.goto(`${explorer.url}/?${log === 'v2' ? 'log=v2&' : ''}logIndex=${log === 'v2' ? v2.index : signed.index}`);
+      const result = await checks(page);
+      assert.deepEqual([result.inclusion, result.signature], ['verified', 'failed'], result.text);
+      assert.match(result.text, /Checkpoint signature: NOT verified — the signature by \S+ \(key ID [0-9a-f]{8}\) does not verify with the key of http\S+ in the trusted root/);
+      await shot(page, `tampered-checkpoint-signature-${log}`);
+      await page.close();
+    });
+  }
+
   it('?log=v2&logIndex=N (the link sign-blob prints for Rekor v2): the entry, its GitLab identity, the proof verified', async () => {
     const page = await open(`?log=v2&logIndex=${v2.index}`);
     await page.locator('article.entry[data-log="v2"]').waitFor();
@@ -344,7 +433,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.equal(await page.locator('[data-field="project"]').innerText(), 'my-group/my-project');
     assert.equal(await page.locator('#log').inputValue(), 'v2');
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     await shot(page, 'entry-hashedrekord-v2');
     // The selector: the same index in the v1 log is another entry (or none); back to v2 by the form.
     await page.locator('#log').selectOption('v1');
@@ -389,7 +479,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     });
     await page.goto(`${explorer.url}/?logIndex=${signed.index}`);
     const result = await checks(page);
-    assert.deepEqual([result.inclusion, result.latest], ['verified', 'verified'], result.text);
+    assert.deepEqual([result.inclusion, result.signature, result.latest], ['verified', 'verified', 'verified'], result.text);
+    assert.match(result.text, /Checkpoint signature: verified — signed by \S+ \(key ID [0-9a-f]{8}, PKIX_(ECDSA_P256_SHA_256|ED25519)\)/);
     assert.match(result.text, /the tree of size (\d+) is consistent with the latest checkpoint \(size (?!\1\b)\d+/);
 
     await page.route('**/api/v1/log/proof?*', async (route: Route) => {
@@ -400,7 +491,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.reload();
     const tampered = await checks(page);
     assert.deepEqual([tampered.inclusion, tampered.latest], ['verified', 'failed'], tampered.text);
-    assert.match(tampered.text, /Against the latest checkpoint: NOT verified — the consistency proof does not lead to the root of size/);
+    assert.match(tampered.text, /Against the latest checkpoint: NOT verified — consistency proof does not lead to the (first|second) root hash/);
     await shot(page, 'tampered-consistency-proof');
     await page.close();
   });
@@ -460,6 +551,15 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     assert.match(response!.headers()['content-security-policy'] ?? '', /default-src 'none'; script-src 'self'/);
     assert.deepEqual([...origins], [explorer.url]);
     await page.close();
+    // The bundle of src/core is served from the build (web/dist), the old hand-written readers are gone, and no
+    // request path reaches the file system.
+    const bundle = await fetch(`${explorer.url}/explorer/dist/core.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.deepEqual(await bundle.text(), readFileSync(join(ROOT, 'web', 'dist', 'core.js'), 'utf8'));
+    for (const gone of ['x509.js', 'der.js', 'merkle.js', 'dist%2F..%2F..%2Fpackage.json', 'dist/', 'src/core-entry.ts']) {
+      assert.equal((await fetch(`${explorer.url}/explorer/${gone}`)).status, 404, gone);
+    }
   });
 });
 

@@ -68,6 +68,7 @@ export async function explorerFor(instanceUrl: string): Promise<{ url: string; c
   };
   app.all('/api/*', proxy);
   app.all('/rekor-v2/*', proxy);
+  app.get('/trusted_root.json', proxy);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
 }

@@ -1,7 +1,8 @@
 /**
  * The log explorer page (web/): `/` and `/explorer/` serve index.html, `/explorer/<file>` its scripts and
- * stylesheet. The files are read once, at registration, from one flat directory, and looked up by exact name, so
- * no request path ever reaches the file system. The page shows attacker-supplied entry data, so it is served with a
+ * stylesheet, `/explorer/dist/<file>` what `npm run build` bundled for it (src/core, by scripts/build-web.mjs). The
+ * files are read once, at registration, from the directory and its dist/, and looked up by exact name, so no request
+ * path ever reaches the file system. The page shows attacker-supplied entry data, so it is served with a
  * strict Content-Security-Policy: its own scripts, styles and API only.
  */
 import { createHash } from 'node:crypto';
@@ -55,16 +56,22 @@ export function registerWeb(app: FastifyInstance, opts: WebOptions): void {
   app.get<{ Params: { '*': string } }>('/explorer/*', async (request, reply) => send(request.params['*'])(request, reply));
 }
 
-/** Every servable file directly in `dir`, by name; an absent directory serves nothing (and `/` says so). */
-function readWebFiles(dir: string): Map<string, WebFile> {
-  const files = new Map<string, WebFile>();
+/**
+ * Every servable file directly in `dir` (by name) and in `dir/dist` (as `dist/<name>`); an absent directory serves
+ * nothing (and `/` says so).
+ */
+function readWebFiles(dir: string, files = new Map<string, WebFile>(), prefix = ''): Map<string, WebFile> {
   if (!existsSync(dir)) return files;
   for (const name of readdirSync(dir)) {
-    const type = TYPES[name.slice(name.lastIndexOf('.'))];
     const path = join(dir, name);
+    if (prefix === '' && name === 'dist' && statSync(path).isDirectory()) {
+      readWebFiles(path, files, 'dist/');
+      continue;
+    }
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
     if (type === undefined || !statSync(path).isFile()) continue;
     const body = readFileSync(path);
-    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+    files.set(`${prefix}${name}`, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
   }
   return files;
 }
