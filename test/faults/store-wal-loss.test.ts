@@ -6,26 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { base64Decode, hexEncode } from '../../src/core/encoding.js';
 import { leafHash } from '../../src/core/merkle.js';
 import { decodeEntryBundle, entriesPath, TILE_WIDTH, tileWidth } from '../../src/log/tiles.js';
 import { entryKey, hashedRekordV2, type EntryKey } from '../helpers/entries.js';
-import { startServe, tempDir, type Served } from '../helpers/serve.js';
+import { freePort, startServe, tempDir, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 const ROUNDS = Number(process.env.KEYLESS_WAL_ROUNDS ?? 20);
 const WRITERS = 8;

@@ -2,9 +2,9 @@
 // port, storing in a temporary directory, without auth or with htpasswd basic auth. `.ci/run` installs the package.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './serve.js';
 
 export interface Registry {
   /** host:port, e.g. 127.0.0.1:41234 (what image references start with). */
@@ -19,16 +19,6 @@ export type RegistryAuth = { kind: 'none' } | { kind: 'htpasswd'; username: stri
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts docker-registry; `auth.raw` is the YAML of its `auth:` section (for a token service set up by the test). */
 export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<Registry> {

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './vectors.js';
 
@@ -16,6 +17,18 @@ export interface Served {
   stop(): Promise<number | null>;
   /** SIGKILL, no chance to clean up. */
   kill(): Promise<void>;
+}
+
+/** A loopback port that was free a moment ago (for a server that must keep one port across restarts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export function tempDir(prefix = 'keyless-'): string {

@@ -4,10 +4,10 @@
  * verifies the bundle, then writes it.
  */
 import { basename } from 'node:path';
-import { attestBlob, defaultFetch, PREDICATE_TYPES, readIdentityToken, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
+import { attestBlob, defaultFetch, PREDICATE_TYPES, readIdentityToken, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
 import { parse, str, usageError } from '../args.js';
 import { commitOutputs, readFileOrFail, reserveOutputs, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
+import { loadSigningInstance, readPredicate, reportSignature, signerOptions, SIGNING_OPTIONS, SIGNING_USAGE } from './instance.js';
 
 export const USAGE = `Usage: keyless attest-blob FILE --predicate PREDICATE.json --type TYPE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL]
 Attests to FILE keylessly: an in-toto Statement v1 (subject: FILE's name and sha256; the predicate from
@@ -40,11 +40,7 @@ export async function attestBlobCommand(argv: string[], io: Output, env: Env = p
       artifactName: basename(file),
       predicateType,
       predicate,
-      tokenSource: staticTokenSource(token.token),
-      signingConfig: instance.signingConfig,
-      trustedRoot: instance.trustedRoot,
-      confirmUpload: consentGate(yesFlag(parsed), env, io),
-      fetch,
+      ...signerOptions(instance, token.token, parsed, env, io, fetch),
     });
     reportSignature(result, instance, io);
     commitOutputs(outputs, [

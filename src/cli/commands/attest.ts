@@ -5,10 +5,10 @@
  * cosign's `sha256-<hex>.att` tag (--signature-format legacy).
  */
 import { attachBundleReferrer, attachLegacyLayer, attestationStatement, envelopeBytes, legacyLayerFromBundle } from '../../oci/cosign/index.js';
-import { defaultFetch, IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
+import { defaultFetch, IN_TOTO_PAYLOAD_TYPE, PREDICATE_TYPES, readIdentityToken, signDsse, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
 import { parse, str, type Parsed } from '../args.js';
 import { commitOutputs, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
-import { consentGate, loadSigningInstance, readPredicate, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
+import { loadSigningInstance, readPredicate, reportSignature, signerOptions, SIGNING_OPTIONS, SIGNING_USAGE } from './instance.js';
 import { FORMAT_USAGE, legacySigningInstance, positionalImage, REGISTRY_OPTIONS, REGISTRY_USAGE, resolveImage, sha256Artifact, signatureFormat, translateCosignFormatFlag } from './oci-shared.js';
 
 export const USAGE = `Usage: keyless attest IMAGE --predicate PREDICATE.json --type TYPE [--yes] [--identity-token TOKEN|FILE] [--instance URL]
@@ -58,11 +58,7 @@ async function attestAndAttach(
     payload: attestationStatement(target.repositoryName, target.digest, predicateType, predicate),
     payloadType: IN_TOTO_PAYLOAD_TYPE,
     artifact: sha256Artifact(target.digest),
-    tokenSource: staticTokenSource(token.token),
-    signingConfig: instance.signingConfig,
-    trustedRoot: instance.trustedRoot,
-    confirmUpload: consentGate(yesFlag(parsed), env, io),
-    fetch,
+    ...signerOptions(instance, token.token, parsed, env, io, fetch),
   });
   reportSignature(result, instance, io);
   const bundleText = `${JSON.stringify(result.bundle)}\n`;

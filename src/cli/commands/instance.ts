@@ -10,7 +10,7 @@ import { KeylessError } from '../../core/errors.js';
 import { parseSigningConfig, parseTrustedRoot, type SigningConfig, type TrustedRoot } from '../../trust/index.js';
 import { productionSigningConfigJson } from '../../trust/production-signing-config.js';
 import { productionTrustedRootJson } from '../../trust/production-root.js';
-import { getJson, joinUrl, predicateTypeUri, type FetchLike, type SignResult, type UploadNotice } from '../../sign/index.js';
+import { getJson, joinUrl, predicateTypeUri, staticTokenSource, type FetchLike, type SignerOptions, type SignResult, type UploadNotice } from '../../sign/index.js';
 import { flag, str, usageError, type Options, type Parsed } from '../args.js';
 import { fetchInstanceTrustedRoot, instanceUrl } from '../instance-trust.js';
 
@@ -116,6 +116,13 @@ export const terminalConsentIo: ConsentIo = {
       });
     }),
 };
+
+/** What every signing command hands the signer: the token it read up front, the instance's trust, the consent gate, one fetch. */
+export function signerOptions(
+  instance: SigningInstance, token: string, parsed: Parsed, env: Env, io: Output, fetch: FetchLike,
+): Pick<SignerOptions, 'tokenSource' | 'signingConfig' | 'trustedRoot' | 'confirmUpload' | 'fetch'> {
+  return { tokenSource: staticTokenSource(token), signingConfig: instance.signingConfig, trustedRoot: instance.trustedRoot, confirmUpload: consentGate(yesFlag(parsed), env, io), fetch };
+}
 
 /**
  * cosign's consent: uploading to a transparency log publishes the signer's identity for good, so without --yes (or

@@ -11,11 +11,11 @@ import {
   assertEnvMatchesToken, auditNpmPackage, escapedName, gitlabProvenance, IN_TOTO_PAYLOAD_TYPE, npmPublishDocument, npmSubject, parseLockfile,
   parseNpmPolicy, policyFor, provenanceRequired, readTarballManifest, serializeStatement, type PackageExpectation, type ProvenanceFormat,
 } from '../../provenance/index.js';
-import { decodeTokenClaims, defaultFetch, readIdentityToken, signDsse, staticTokenSource, tokenSourceFromFlag, withRetries, type FetchLike } from '../../sign/index.js';
+import { decodeTokenClaims, defaultFetch, readIdentityToken, signDsse, tokenSourceFromFlag, withRetries, type FetchLike } from '../../sign/index.js';
 import { createVerifier } from '../../verify/verifier.js';
 import { closest, flag, parse, str, usageError, type Parsed } from '../args.js';
 import { commitOutputs, readFileOrFail, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
-import { consentGate, instanceUrl, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
+import { instanceUrl, loadSigningInstance, reportSignature, signerOptions, SIGNING_OPTIONS, SIGNING_USAGE } from './instance.js';
 
 export const USAGE = `Usage: keyless npm publish-provenance TARBALL --registry URL [--format slsa02|slsa1] [signing options]
        keyless npm audit (PKG@VERSION | --lockfile package-lock.json) --registry URL (--instance URL | --trusted-root FILE)
@@ -107,13 +107,9 @@ async function signAndPublish(a: {
   const fetch = defaultFetch(env) as unknown as FetchLike;
   const instance = await loadSigningInstance(parsed, env, fetch);
   const result = await signDsse({
-    fetch,
     payload: serializeStatement(statement),
     payloadType: IN_TOTO_PAYLOAD_TYPE,
-    tokenSource: staticTokenSource(token.token),
-    signingConfig: instance.signingConfig,
-    trustedRoot: instance.trustedRoot,
-    confirmUpload: consentGate(yesFlag(parsed), env, io),
+    ...signerOptions(instance, token.token, parsed, env, io, fetch),
   });
   reportSignature(result, instance, io);
   const bundleJson = JSON.stringify(result.bundle);

@@ -3,10 +3,10 @@
  * signs FILE with an ephemeral key, logs the signature (and timestamps it), verifies the bundle, then writes it.
  */
 import { base64Encode } from '../../core/encoding.js';
-import { defaultFetch, readIdentityToken, signBlob, staticTokenSource, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
+import { defaultFetch, readIdentityToken, signBlob, tokenSourceFromFlag, type FetchLike } from '../../sign/index.js';
 import { parse, str, usageError } from '../args.js';
 import { commitOutputs, readFileOrFail, reserveOutputs, type Output } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
+import { loadSigningInstance, reportSignature, signerOptions, SIGNING_OPTIONS, SIGNING_USAGE } from './instance.js';
 
 export const USAGE = `Usage: keyless sign-blob FILE --bundle OUT [--identity-token TOKEN|FILE] [--yes] [--instance URL | --signing-config FILE --trusted-root FILE]
 Signs FILE keylessly: a short-lived certificate for the identity in the OIDC token, the signature logged in a
@@ -34,11 +34,7 @@ export async function signBlobCommand(argv: string[], io: Output, env: Env = pro
     const instance = await loadSigningInstance(parsed, env, fetch);
     const result = await signBlob({
       artifact,
-      tokenSource: staticTokenSource(token.token),
-      signingConfig: instance.signingConfig,
-      trustedRoot: instance.trustedRoot,
-      confirmUpload: consentGate(yesFlag(parsed), env, io),
-      fetch,
+      ...signerOptions(instance, token.token, parsed, env, io, fetch),
     });
     reportSignature(result, instance, io);
     commitOutputs(outputs, [

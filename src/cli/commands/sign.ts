@@ -7,10 +7,10 @@
  */
 import { base64Encode } from '../../core/encoding.js';
 import { attachBundleReferrer, COSIGN_SIGN_PREDICATE_TYPE, attachLegacyLayer, buildSimpleSigningPayload, legacyLayerFromBundle, signatureStatement } from '../../oci/cosign/index.js';
-import { defaultFetch, readIdentityToken, signBlob, signDsse, staticTokenSource, tokenSourceFromFlag, IN_TOTO_PAYLOAD_TYPE, type FetchLike } from '../../sign/index.js';
+import { defaultFetch, readIdentityToken, signBlob, signDsse, tokenSourceFromFlag, IN_TOTO_PAYLOAD_TYPE, type FetchLike } from '../../sign/index.js';
 import { list, parse, str, type Parsed } from '../args.js';
 import { commitOutputs, reserveOutputs, type Output, type ReservedOutputs } from '../io.js';
-import { consentGate, loadSigningInstance, reportSignature, SIGNING_OPTIONS, SIGNING_USAGE, yesFlag } from './instance.js';
+import { loadSigningInstance, reportSignature, signerOptions, SIGNING_OPTIONS, SIGNING_USAGE } from './instance.js';
 import { annotationFlags, FORMAT_USAGE, legacySigningInstance, positionalImage, REGISTRY_OPTIONS, REGISTRY_USAGE, resolveImage, sha256Artifact, signatureFormat, translateCosignFormatFlag } from './oci-shared.js';
 
 export const USAGE = `Usage: keyless sign IMAGE [--yes] [--identity-token TOKEN|FILE] [--instance URL] [--signature-format bundle|legacy]
@@ -58,11 +58,7 @@ async function signAndAttach(
   const loaded = await loadSigningInstance(parsed, env, fetch);
   const instance = format === 'legacy' ? legacySigningInstance(loaded) : loaded;
   const signer = {
-    tokenSource: staticTokenSource(token.token),
-    signingConfig: instance.signingConfig,
-    trustedRoot: instance.trustedRoot,
-    confirmUpload: consentGate(yesFlag(parsed), env, io),
-    fetch,
+    ...signerOptions(instance, token.token, parsed, env, io, fetch),
   };
 
   let payload: Uint8Array;
