@@ -8,9 +8,8 @@ import { base64Decode, hexEncode } from '../../src/core/encoding.js';
 import { publicKeyFromSpki } from '../../src/core/keys.js';
 import { leafHash } from '../../src/core/merkle.js';
 import { auditLog, type LogApi, type MonitorState } from '../../src/log/monitor.js';
-import { decodeEntryBundle, entriesPath, TILE_WIDTH, tileWidth } from '../../src/log/tiles.js';
 import { parseTrustedRoot } from '../../src/trust/index.js';
-import { entryKey, hashedRekordV1, hashedRekordV2 } from '../helpers/entries.js';
+import { assertV2EntriesPresent, entryKey, hashedRekordV1, hashedRekordV2 } from '../helpers/entries.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
 
 const ROUNDS = Number(process.env.KEYLESS_CRASH_ROUNDS ?? 20);
@@ -110,23 +109,7 @@ async function checkAcks(url: string, acks: Record<'v1' | 'v2', Ack[]>, all: boo
     }));
   }
   // v2 entries are read the way tile clients read them: entry bundles.
-  const v2 = all ? acks.v2 : acks.v2.slice(checked.v2);
-  if (v2.length > 0) {
-    const size = Number((await (await fetch(`${url}/rekor-v2/checkpoint`)).text()).split('\n')[1]);
-    const bundles = new Map<number, Uint8Array[]>();
-    for (const ack of v2) {
-      assert.ok(ack.index < size, `acknowledged v2 entry ${ack.index} is beyond the tree size ${size}`);
-      const n = Math.floor(ack.index / TILE_WIDTH);
-      if (!bundles.has(n)) {
-        const res = await fetch(`${url}/rekor-v2/${entriesPath(n, tileWidth(0, n, size))}`);
-        assert.equal(res.status, 200);
-        bundles.set(n, decodeEntryBundle(new Uint8Array(await res.arrayBuffer())));
-      }
-      const body = bundles.get(n)![ack.index % TILE_WIDTH];
-      assert.ok(body !== undefined, `acknowledged v2 entry ${ack.index} is missing`);
-      assert.equal(hexEncode(leafHash(body)), ack.leafHash, `v2 entry ${ack.index} changed`);
-    }
-  }
+  await assertV2EntriesPresent(url, all ? acks.v2 : acks.v2.slice(checked.v2));
   checked.v1 = acks.v1.length;
   checked.v2 = acks.v2.length;
 }

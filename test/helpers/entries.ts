@@ -1,6 +1,10 @@
 // Proposed log entries as clients send them (Rekor v1 hashedrekord 0.0.1, Rekor v2 hashedRekordRequestV002),
 // signed with a throw-away key, for service tests and benchmarks.
+import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { hexEncode } from '../../src/core/encoding.js';
+import { leafHash } from '../../src/core/merkle.js';
+import { decodeEntryBundle, entriesPath, TILE_WIDTH, tileWidth } from '../../src/log/tiles.js';
 
 export interface EntryKey {
   readonly privateKey: KeyObject;
@@ -48,4 +52,26 @@ export function hashedRekordV2(key: EntryKey, s: SignedArtifact = signedArtifact
       },
     },
   };
+}
+
+/**
+ * Asserts that each acknowledged Rekor v2 entry is in the log at its index with its leaf hash, reading it the way
+ * tile clients do: the checkpoint's size, then entry bundles.
+ */
+export async function assertV2EntriesPresent(url: string, acks: readonly { readonly index: number; readonly leafHash: string }[]): Promise<void> {
+  if (acks.length === 0) return;
+  const size = Number((await (await fetch(`${url}/rekor-v2/checkpoint`)).text()).split('\n')[1]);
+  const bundles = new Map<number, Uint8Array[]>();
+  for (const ack of acks) {
+    assert.ok(ack.index < size, `acknowledged v2 entry ${ack.index} is beyond the tree size ${size}`);
+    const n = Math.floor(ack.index / TILE_WIDTH);
+    if (!bundles.has(n)) {
+      const res = await fetch(`${url}/rekor-v2/${entriesPath(n, tileWidth(0, n, size))}`);
+      assert.equal(res.status, 200);
+      bundles.set(n, decodeEntryBundle(new Uint8Array(await res.arrayBuffer())));
+    }
+    const body = bundles.get(n)![ack.index % TILE_WIDTH];
+    assert.ok(body !== undefined, `acknowledged v2 entry ${ack.index} is missing`);
+    assert.equal(hexEncode(leafHash(body)), ack.leafHash, `v2 entry ${ack.index} changed`);
+  }
 }
