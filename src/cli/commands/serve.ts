@@ -13,7 +13,7 @@ import { createApp, DEFAULT_TIMEOUTS } from '../../server/app.js';
 import { shutdownGracefully } from '../../server/shutdown.js';
 import { readinessChecks, runChecks, witnessCheck } from '../../server/readiness.js';
 import { dataPath, ensureDir, ensureFile } from '../../server/data-dir.js';
-import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../server/tuf/index.js';
+import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../trust/tuf/index.js';
 import { EXTRA_SERVICE_NAMES, openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
 import { witnessServeOptions } from './witness-flags.js';
 import { createMetrics } from '../../server/metrics.js';

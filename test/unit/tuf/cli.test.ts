@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildTufRepository, generateTufKeys, type TufRepository } from '../../../src/server/tuf/index.js';
+import { buildTufRepository, generateTufKeys, type TufRepository } from '../../../src/trust/tuf/index.js';
 import { ROOT } from '../../helpers/vectors.js';
 import { serveTuf, tamperedTargets, tempDir, V1_MESSAGE, writeRoot } from './helpers.js';
 

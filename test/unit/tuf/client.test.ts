@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initTUF } from '@sigstore/tuf';
-import { buildTufRepository, generateTufKeys, hashedTargetPath, type TufRepository } from '../../../src/server/tuf/index.js';
+import { buildTufRepository, generateTufKeys, hashedTargetPath, type TufRepository } from '../../../src/trust/tuf/index.js';
 import { serveTuf, sha256, tamperedTargets, tempDir, V1_MESSAGE, writeRoot } from './helpers.js';
 
 const dirs: string[] = [];

@@ -1,6 +1,6 @@
 /**
  * Helpers for the TUF tests: an independent checker of a repository (node:crypto and tuf-js's own canonical JSON,
- * none of src/server/tuf), and a loopback server for the real clients.
+ * none of src/trust/tuf), and a loopback server for the real clients.
  */
 import { createHash, createPublicKey, sign as signFn, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import tufCanonical from '@tufjs/canonical-json';
-import { hashedTargetPath, registerTufRoutes, tufKeyId, type TufKeys, type TufRepository, type TufRepositorySource } from '../../../src/server/tuf/index.js';
+import { registerTufRoutes } from '../../../src/server/routes/tuf.js';
+import { hashedTargetPath, tufKeyId, type TufKeys, type TufRepository, type TufRepositorySource } from '../../../src/trust/tuf/index.js';
 import { sendError } from '../../../src/server/errors.js';
 import { ROOT } from '../../helpers/vectors.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { KeylessError } from '../../../src/core/errors.js';
-import { generateTufKeys, tufKeyId, tufKeysFromPem, tufKeysToPem, tufPublicKey } from '../../../src/server/tuf/index.js';
+import { generateTufKeys, tufKeyId, tufKeysFromPem, tufKeysToPem, tufPublicKey } from '../../../src/trust/tuf/index.js';
 import { canonical, publicKeyOf, sha256 } from './helpers.js';
 
 test('generates four distinct Ed25519 keys', () => {

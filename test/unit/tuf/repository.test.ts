@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildTufRepository, generateTufKeys, tufKeyId, TUF_EPOCH_MS, type TufRepository } from '../../../src/server/tuf/index.js';
+import { buildTufRepository, generateTufKeys, tufKeyId, TUF_EPOCH_MS, type TufRepository } from '../../../src/trust/tuf/index.js';
 import { checkRepository, parse, sha256, V1_MESSAGE, type Json } from './helpers.js';
 
 const NOW = Date.parse('2026-03-04T05:06:07.890Z');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../../src/server/app.js';
-import { buildTufRepository, generateTufKeys, refreshingTufRepository, registerTufRoutes } from '../../../src/server/tuf/index.js';
+import { registerTufRoutes } from '../../../src/server/routes/tuf.js';
+import { buildTufRepository, generateTufKeys, refreshingTufRepository } from '../../../src/trust/tuf/index.js';
 import { parse, sha256 } from './helpers.js';
 
 const NOW = Date.parse('2026-03-04T05:06:07Z');

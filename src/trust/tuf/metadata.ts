@@ -1,6 +1,13 @@
-/** TUF metadata envelopes: the signed part, its signatures, and the bytes a repository serves. */
+/**
+ * TUF metadata envelopes: the signed part, its signatures, and the bytes a repository serves.
+ *
+ * TUF signs OLPC canonical JSON (http://wiki.laptop.org/go/Canonical_JSON), NOT RFC 8785 (src/core/canonical-json.ts):
+ * strings escape only `"` and `\`, only integers are allowed, keys sort by UTF-16 code units. A client re-canonicalizes
+ * the parsed `signed` object and checks the signature over those bytes, so where the two dialects differ the
+ * client's is the one that counts: we use tuf-js's own canonicalizer (`@tufjs/canonical-json`) rather than a copy.
+ */
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { canonicalTufJson } from './canonical-json.js';
+import { canonicalize as canonicalTufJson } from '@tufjs/canonical-json';
 import { tufKeyId } from './keys.js';
 
 /** The version of the TUF specification this repository follows (the one tuf-js 3 and 4 implement). */

@@ -3,8 +3,7 @@
  * `sigstore verify --tuf-mirror-url http://HOST/tuf --tuf-root-path root.json` works against a keyless instance.
  */
 import type { FastifyInstance } from 'fastify';
-import type { TufRepository } from './repository.js';
-import type { TufRepositorySource } from './source.js';
+import type { TufRepository, TufRepositorySource } from '../../trust/tuf/index.js';
 
 export function registerTufRoutes(app: FastifyInstance, repo: TufRepository | TufRepositorySource, prefix = '/tuf'): void {
   app.get<{ Params: { '*': string } }>(`${prefix}/*`, async (request, reply) => {

@@ -7,7 +7,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { KeylessError } from '../../core/errors.js';
-import { canonicalTufJson } from './canonical-json.js';
+import { canonicalize as canonicalTufJson } from '@tufjs/canonical-json';
 
 export const TUF_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 export type TufRole = (typeof TUF_ROLES)[number];
