@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // Checks the import rules of ARCHITECTURE.md: each folder of src/ may import only the folders listed for it,
-// and src/core imports no package at all (node: built-ins that do no I/O are allowed).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, dirname, sep } from 'node:path';
+// src/core imports no package at all (node: built-ins that do no I/O are allowed), and web/ is browser code.
+//
+// Every import is read by TypeScript's own scanner (ts.preProcessFile), not by a regular expression, so none can
+// hide: `import … from`, `export … from`, side-effect `import './x.js'`, `import type`, `import x = require()`,
+// `require()` and `import()`. An `import()` or `require()` whose specifier is computed cannot be checked, so it is a
+// problem too.
+//
+// Usage: node scripts/check-imports.mjs [--root DIR]   (default: this repository). Exit 1 lists every problem.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src');
-
-/** folder → folders of ours it may import (besides itself). */
+/** src folder → folders of ours it may import (besides itself). */
 const allowed = {
   core: [],
   bundle: ['core'],
@@ -28,42 +33,122 @@ const allowed = {
   '.': ['*'],
 };
 const coreBuiltins = new Set(['node:crypto', 'node:buffer', 'node:util']);
+/** What web/src (the bundler's input for the page) may take from src/: ARCHITECTURE.md's "core, verify (bundled)". */
+const webBundled = ['core', 'verify'];
+/** The one built file the page imports: src/core bundled by scripts/build-web.mjs. */
+const WEB_CORE_BUNDLE = 'web/dist/core.js';
 
-function* walk(dir) {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* walk(p);
-    else if (p.endsWith('.ts')) yield p;
+const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
+
+function* walk(dir, skip = () => false) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (skip(p)) continue;
+    if (entry.isDirectory()) yield* walk(p, skip);
+    else if (entry.isFile() && SOURCE.test(entry.name)) yield p;
   }
 }
 
-const problems = [];
-const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-for (const file of walk(src)) {
-  const rel = relative(src, file).split(sep);
-  const folder = rel.length > 1 ? rel[0] : '.';
-  const rules = allowed[folder];
-  if (!rules) {
-    problems.push(`${relative(root, file)}: folder src/${folder} is not in the architecture's table`);
-    continue;
-  }
-  const text = readFileSync(file, 'utf8');
-  for (const m of text.matchAll(importRe)) {
-    const spec = m[1] ?? m[2];
-    if (spec.startsWith('.')) {
-      const target = relative(src, resolve(dirname(file), spec)).split(sep);
-      const targetFolder = target.length > 1 ? target[0] : '.';
-      if (target[0] === '..') problems.push(`${relative(root, file)}: imports ${spec}, outside src/`);
-      else if (targetFolder !== folder && !rules.includes('*') && !rules.includes(targetFolder)) {
-        problems.push(`${relative(root, file)}: src/${folder} may not import src/${targetFolder} (${spec})`);
+/** Every import of a file as written, with its line; a computed import() or require() as `{ computed: true }`. */
+export function readImports(text, fileName = 'file.ts') {
+  const lineOf = (pos) => text.slice(0, pos).split('\n').length;
+  const info = ts.preProcessFile(text, true, true);
+  const found = info.importedFiles.map((f) => ({ spec: f.fileName, line: lineOf(f.pos) }));
+  // `/// <reference path="x.ts" />` names a file relative to this one, with or without `./`.
+  for (const f of info.referencedFiles) found.push({ spec: f.fileName.startsWith('.') ? f.fileName : `./${f.fileName}`, line: lineOf(f.pos) });
+  // preProcessFile passes over what it cannot name; only a parse finds `import(name)` and `require(name)`.
+  if (/\b(?:import|require)\s*\(/.test(text)) {
+    const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false);
+    const visit = (node) => {
+      if (ts.isCallExpression(node)) {
+        const callee = node.expression;
+        const isImport = callee.kind === ts.SyntaxKind.ImportKeyword;
+        const isRequire = ts.isIdentifier(callee) && callee.text === 'require';
+        const arg = node.arguments[0];
+        if ((isImport || isRequire) && !(arg !== undefined && ts.isStringLiteralLike(arg))) {
+          found.push({ computed: true, spec: text.slice(node.getStart(source), node.end), line: lineOf(node.getStart(source)) });
+        }
       }
-    } else if (folder === 'core' && !coreBuiltins.has(spec)) {
-      problems.push(`${relative(root, file)}: src/core must stay dependency-free and pure, but imports ${spec}`);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+/** The import rules' problems in the tree at `root` (its src/ and web/), as `path:line: what` lines. */
+export function checkImports(root) {
+  const problems = [];
+  const rel = (p) => relative(root, p).split(sep).join('/');
+  const src = join(root, 'src');
+  const web = join(root, 'web');
+
+  const check = (file, judge) => {
+    const text = readFileSync(file, 'utf8');
+    for (const imp of readImports(text, file)) {
+      const where = `${rel(file)}:${imp.line}`;
+      if (imp.computed) {
+        problems.push(`${where}: ${imp.spec} has a computed specifier, which the import rules cannot check`);
+        continue;
+      }
+      const target = imp.spec.startsWith('.') ? rel(resolve(dirname(file), imp.spec)) : undefined;
+      const reason = judge(imp.spec, target);
+      if (reason !== undefined) problems.push(`${where}: ${reason} (${imp.spec})`);
+    }
+  };
+
+  if (existsSync(src)) {
+    for (const file of walk(src)) {
+      const parts = relative(src, file).split(sep);
+      const folder = parts.length > 1 ? parts[0] : '.';
+      const rules = allowed[folder];
+      if (rules === undefined) {
+        problems.push(`${rel(file)}: folder src/${folder} is not in the architecture's table`);
+        continue;
+      }
+      check(file, (spec, target) => {
+        if (target === undefined) {
+          if (folder === 'core' && !coreBuiltins.has(spec)) return `src/core must stay dependency-free and pure, but imports ${spec}`;
+          return undefined;
+        }
+        if (!target.startsWith('src/')) return 'imports a file outside src/';
+        const tparts = target.split('/');
+        const targetFolder = tparts.length > 2 ? tparts[1] : '.';
+        if (targetFolder === folder || rules.includes('*') || rules.includes(targetFolder)) return undefined;
+        return `src/${folder} may not import src/${targetFolder}`;
+      });
     }
   }
+
+  if (existsSync(web)) {
+    // web/dist is built (the bundle); web/src is the bundler's input; the rest is the page, served as is.
+    for (const file of walk(web, (p) => rel(p) === 'web/dist')) {
+      const bundleInput = rel(file).startsWith('web/src/');
+      check(file, (spec, target) => {
+        if (bundleInput) {
+          if (target === undefined) return `web/src is bundled for the browser: it may not import the package or built-in ${spec}`;
+          if (target.startsWith('web/src/')) return undefined;
+          const tparts = target.split('/');
+          if (tparts[0] === 'src' && tparts.length > 2 && webBundled.includes(tparts[1])) return undefined;
+          return `web/src may import only web/src and ${webBundled.map((f) => `src/${f}`).join(', ')} (bundled)`;
+        }
+        if (target === undefined) return `web/ runs in the browser as served: it may not import the package or built-in ${spec}`;
+        const isPage = target.startsWith('web/') && !target.startsWith('web/src/') && !target.startsWith('web/dist/');
+        if (isPage || target === WEB_CORE_BUNDLE) return undefined;
+        return `web/ may import only web files and the bundled core (${WEB_CORE_BUNDLE.slice('web/'.length)})`;
+      });
+    }
+  }
+  return problems;
 }
-if (problems.length > 0) {
-  console.error(`import rules: ${problems.length} problem(s)\n${problems.join('\n')}`);
-  process.exit(1);
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--root');
+  const root = at >= 0 ? resolve(process.argv[at + 1] ?? '.') : resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const problems = checkImports(root);
+  if (problems.length > 0) {
+    console.error(`import rules: ${problems.length} problem(s)\n${problems.join('\n')}`);
+    process.exit(1);
+  }
+  console.log('import rules: ok');
 }
-console.log('import rules: ok');
