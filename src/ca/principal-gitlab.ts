@@ -23,19 +23,9 @@
  * | 1.24 TokenSubject                           | sub                                                      |
  */
 import { KeylessError } from '../core/errors.js';
+import { gitlabInstanceUrl, gitlabSourceRepositoryUri } from '../core/gitlab-instance.js';
 import { missingClaims, optionalClaim, requiredClaim, type Principal } from './claims.js';
 import type { VerifiedToken } from './token.js';
-
-/** The GitLab instance's base URL, from the issuer (https://gitlab.example.com), without a trailing slash. */
-function instanceUrl(issuer: string): string {
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new KeylessError('ERR_TOKEN', `the GitLab token's issuer ${JSON.stringify(issuer)} is not a URL`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
 
 export function gitlabPrincipal(token: VerifiedToken): Principal {
   const { claims } = token;
@@ -68,7 +58,7 @@ export function gitlabPrincipal(token: VerifiedToken): Principal {
   if (refType !== 'branch' && refType !== 'tag') {
     throw new KeylessError('ERR_TOKEN', `the GitLab ID token has ref_type ${JSON.stringify(refType)}; expected "branch" or "tag"`, { ref_type: refType });
   }
-  const url = instanceUrl(token.issuer);
+  const url = gitlabInstanceUrl(token.issuer);
   const configUri = `https://${ciConfigRefUri}`;
   const ciConfigSha = optionalClaim(claims, 'ci_config_sha');
   return {
@@ -78,7 +68,7 @@ export function gitlabPrincipal(token: VerifiedToken): Principal {
       buildSignerURI: configUri,
       buildSignerDigest: ciConfigSha,
       runnerEnvironment,
-      sourceRepositoryURI: `${url}/${projectPath}`,
+      sourceRepositoryURI: gitlabSourceRepositoryUri(token.issuer, projectPath),
       sourceRepositoryDigest: sha,
       sourceRepositoryRef: `refs/${refType === 'branch' ? 'heads' : 'tags'}/${ref}`,
       sourceRepositoryIdentifier: projectId,

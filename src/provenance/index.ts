@@ -5,7 +5,7 @@ export {
 export { gitlabSlsa02Statement, gitlabSlsa02Predicate, GITLAB_BUILD_TYPE_V02, GITLAB_PARAMETER_NAMES, type GitlabSlsa02Predicate } from './gitlab-slsa02.js';
 export { gitlabSlsa1Statement, GITLAB_BUILD_TYPE_V1, type GitlabSlsa1Predicate } from './gitlab-slsa1.js';
 export { npmPurl, npmSubject, npmIntegrity, readTarballManifest, isNpmName, isNpmVersion, type NpmManifest } from './npm-package.js';
-export { assertEnvMatchesToken, claimMismatches, CLAIM_VARIABLES, type ClaimMismatch } from './token-claims.js';
+export { assertEnvMatchesToken, claimMismatches, CLAIM_VARIABLES, DERIVED_VARIABLES, type ClaimMismatch } from './token-claims.js';
 export { npmPublishDocument, escapedName, MANIFEST_PROVENANCE_FIELD, SIGSTORE_BUNDLE_V03, type PublishDocumentOptions } from './npm-publish.js';
 export { checkProvenanceStatement, provenanceFrom, statementRepositories, type RegistryAttestation, type AuditSubjectInput } from './npm-audit.js';
 export {

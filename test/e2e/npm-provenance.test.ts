@@ -76,6 +76,28 @@ describe('keyless npm publish-provenance and npm audit against Verdaccio', () =>
     assert.equal(audit('@acme/spoof@1.0.0').status, 1);
   });
 
+  /** The registry's packument for `name`: 404 means nothing of it was ever published. */
+  const packumentStatus = async (name: string) => (await fetch(`${registry.url}/${escapedName(name)}`, { headers: { authorization: `Bearer ${registry.token}` } })).status;
+
+  it("CI_SERVER_URL or CI_PROJECT_URL other than the certificate's is refused with ERR_IDENTITY, nothing published", async () => {
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['@acme/spoof-server', { CI_SERVER_URL: 'https://gitlab.com' }, /CI_SERVER_URL="https:\/\/gitlab\.com" but the token's issuer gives the server "http:\/\/127\.0\.0\.1:\d+"/],
+      ['@acme/spoof-project', { CI_PROJECT_URL: 'https://gitlab.com/my-group/my-project' }, /CI_PROJECT_URL="https:\/\/gitlab\.com\/my-group\/my-project" but the certificate's Source Repository URI/],
+      ['@acme/spoof-slash', { CI_PROJECT_URL: `${repo}/` }, /CI_PROJECT_URL=".*\/my-project\/" but the certificate's Source Repository URI \(from the token's iss and project_path\) is "http:\/\/127\.0\.0\.1:\d+\/my-group\/my-project"/],
+    ];
+    for (const [name, spoof, message] of cases) {
+      const p = publish(pack(served.dataDir, name, '1.0.0'), spoof);
+      assert.equal(p.status, 1, p.stderr);
+      assert.match(p.stderr, message);
+      assert.match(p.stderr, /\[ERR_IDENTITY\]\s*$/);
+      assert.doesNotMatch(p.stderr, /Published|tlog entry|Certificate identity/, `${name}: nothing may be signed or published`);
+      assert.equal(await packumentStatus(name), 404, `${name} must not be in the registry`);
+    }
+    // The same job with the variables GitLab sets publishes: the refusals above are the variables', not the setup's.
+    assert.equal(publish(pack(served.dataDir, '@acme/unspoofed', '1.0.0')).status, 0);
+    assert.equal(await packumentStatus('@acme/unspoofed'), 200);
+  });
+
   it('a wrong expected repository fails', () => {
     const a = audit('@acme/widget@1.0.0', '--expect-repository', 'https://gitlab.com/evil/fork');
     assert.equal(a.status, 1, a.stdout);

@@ -23,7 +23,8 @@ export const USAGE = `Usage: keyless npm publish-provenance TARBALL --registry U
 
 publish-provenance: builds the provenance statement for TARBALL from this GitLab job's CI_* variables (npm's shape),
 refuses if CI_PROJECT_PATH, CI_COMMIT_SHA, CI_COMMIT_REF_NAME, CI_PIPELINE_SOURCE, CI_JOB_ID or CI_PIPELINE_ID
-disagree with the ID token, signs it keylessly, and publishes the tarball with the bundle as npm does
+disagree with the ID token, or CI_SERVER_URL or CI_PROJECT_URL with the server and repository the certificate will
+name (from the token's issuer and project_path), signs it keylessly, and publishes the tarball with the bundle as npm does
 (_attachments["<name>-<version>.sigstore"]). A registry that takes one attachment only (Verdaccio: 400 "unsupported
 registry call") gets the tarball alone, with the bundle in the version's manifest under "_keylessProvenance".
   --registry URL            the npm registry (required)
