@@ -18,6 +18,7 @@ import { encodeBoolean, encodeOctetString, encodeOid, encodeSequence, encodeTlv 
 import { fulcioExtensions, parseCertificate } from '../../src/core/x509.js';
 import { FULCIO_EXTENSIONS_BY_OID } from '../../src/core/oids.js';
 import { browserUnavailable, explorerFor, launchBrowser, type Browser } from '../helpers/browser.js';
+import { requireOrSkip } from '../helpers/requirements.js';
 import { startServe, type Served } from '../helpers/serve.js';
 import { ROOT, type Json } from '../helpers/vectors.js';
 
@@ -78,7 +79,8 @@ describe('the explorer\'s modules in Node, against src/core', () => {
   });
 });
 
-describe('the log explorer in Chromium against keyless serve', { skip: browserUnavailable() }, () => {
+const noBrowser = browserUnavailable();
+describe('the log explorer in Chromium against keyless serve', { skip: requireOrSkip('Chromium', noBrowser === undefined, noBrowser) }, () => {
   let served: Served;
   let explorer: { url: string; close(): Promise<void> };
   let browser: Browser;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { entryKey } from '../helpers/entries.js';
+import { requireInTest } from '../helpers/requirements.js';
 import { startServe } from '../helpers/serve.js';
 import { checkAcked, readyz, waitFor, writeEntry, type Acked, type Answer } from './server-helpers.js';
 
@@ -82,11 +83,7 @@ class PrivateCluster {
 describe('PostgreSQL restart under load', () => {
   it('503s while the database is down, recovery after, nothing acknowledged lost', { timeout: 300_000 }, async (t) => {
     const bin = postgresBin();
-    if (bin === undefined) {
-      if (process.env.CI === 'true') assert.fail('PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are needed under CI');
-      t.skip('no PostgreSQL server binaries in /usr/lib/postgresql/*/bin');
-      return;
-    }
+    if (!requireInTest(t, 'PostgreSQL server binaries', bin !== undefined, 'none in /usr/lib/postgresql/*/bin (apt-get install postgresql)') || bin === undefined) return;
     const cluster = new PrivateCluster(bin, await freePort());
     try {
       cluster.start();

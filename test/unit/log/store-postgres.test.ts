@@ -1,7 +1,7 @@
 /**
  * The shared suite against PostgreSQL, plus what only a shared database has: several frontends appending
  * to one log at once. Each store gets a fresh schema, dropped afterwards. Without a server these tests FAIL;
- * set KEYLESS_TEST_POSTGRES=skip to skip them on purpose.
+ * set KEYLESS_TEST_POSTGRES=skip to skip them on purpose (not under CI=true, where no test may skip).
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,16 +11,17 @@ import { createPostgresStore } from '../../../src/log/store/postgres.js';
 import { isKeylessError } from '../../../src/core/errors.js';
 import type { LogStore } from '../../../src/log/store/types.js';
 import { appendFake, storeSuite } from './store-suite.js';
+import { requireOrSkip } from '../../helpers/requirements.js';
 
 const url = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const skip = process.env.KEYLESS_TEST_POSTGRES === 'skip';
+const skip = requireOrSkip('PostgreSQL', process.env.KEYLESS_TEST_POSTGRES !== 'skip', 'KEYLESS_TEST_POSTGRES=skip');
 
 function freshSchema(): string {
   return `keyless_test_${process.pid}_${randomBytes(6).toString('hex')}`;
 }
 
-if (skip) {
-  it('PostgreSQL store tests', { skip: 'KEYLESS_TEST_POSTGRES=skip' }, () => undefined);
+if (skip !== false) {
+  it('PostgreSQL store tests', { skip }, () => undefined);
 } else {
   const admin = new pg.Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);

@@ -19,6 +19,7 @@ import { createTimestampAuthority } from '../../../src/tsa/authority.js';
 import type { TsaCertificates } from '../../../src/tsa/certificates.js';
 import { timestampQueryFromJson } from '../../../src/tsa/json-request.js';
 import { DATA, P256, P384, encodeRequest, sha256 } from './helpers.js';
+import { requireInTest } from '../../helpers/requirements.js';
 
 const CHAINS: readonly [string, TsaCertificates][] = [['P-256', P256], ['P-384', P384]];
 const leafPublicKey = (c: TsaCertificates) => new NodeX509(Buffer.from(c.chainDer[0] as Uint8Array)).publicKey;
@@ -64,6 +65,7 @@ test('the JSON request sigstore-js sends yields a token sigstore-js verifies', (
 // --- OpenSSL ---------------------------------------------------------------------------------------------------
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+const NO_OPENSSL = 'no openssl binary on PATH (apt-get install openssl)';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-tsa-'));
@@ -80,7 +82,8 @@ function openssl(args: string[]): { ok: boolean; out: string } {
 }
 
 for (const [curve, chain] of CHAINS) {
-  test(`openssl ts -reply -text reads a ${curve} response`, { skip: !hasOpenssl && 'no openssl binary' }, () => {
+  test(`openssl ts -reply -text reads a ${curve} response`, (t) => {
+  if (!requireInTest(t, 'openssl', hasOpenssl, NO_OPENSSL)) return;
     withDir((dir) => {
       const tsa = createTimestampAuthority({ key: chain.key, chain: chain.chainDer, now: () => Date.UTC(2026, 5, 1, 12, 0, 0, 999) });
       writeFileSync(join(dir, 'resp.der'), tsa.timestamp(encodeRequest({ nonce: 0xabcdefn, certReq: true })));
@@ -96,7 +99,8 @@ for (const [curve, chain] of CHAINS) {
     });
   });
 
-  test(`openssl ts -verify accepts a ${curve} token with and without embedded certificates`, { skip: !hasOpenssl && 'no openssl binary' }, () => {
+  test(`openssl ts -verify accepts a ${curve} token with and without embedded certificates`, (t) => {
+  if (!requireInTest(t, 'openssl', hasOpenssl, NO_OPENSSL)) return;
     withDir((dir) => {
       const f = (name: string) => join(dir, name);
       writeFileSync(f('data'), DATA);
@@ -118,7 +122,8 @@ for (const [curve, chain] of CHAINS) {
   });
 }
 
-test('openssl ts -query requests are accepted, and the reply verifies against the query (nonce included)', { skip: !hasOpenssl && 'no openssl binary' }, () => {
+test('openssl ts -query requests are accepted, and the reply verifies against the query (nonce included)', (t) => {
+  if (!requireInTest(t, 'openssl', hasOpenssl, NO_OPENSSL)) return;
   withDir((dir) => {
     const f = (name: string) => join(dir, name);
     writeFileSync(f('data'), DATA);
