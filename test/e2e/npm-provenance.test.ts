@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServe, type Served } from '../helpers/serve.js';
@@ -76,8 +77,17 @@ describe('keyless npm publish-provenance and npm audit against Verdaccio', () =>
     assert.equal(audit('@acme/spoof@1.0.0').status, 1);
   });
 
-  /** The registry's packument for `name`: 404 means nothing of it was ever published. */
-  const packumentStatus = async (name: string) => (await fetch(`${registry.url}/${escapedName(name)}`, { headers: { authorization: `Bearer ${registry.token}` } })).status;
+  /**
+   * The status of the registry's packument for `name`: 404 means nothing of it was ever published. A fresh
+   * connection each time (agent: false): fetch would reuse a keep-alive socket that Verdaccio closes after 5 s idle,
+   * and the publish between two lookups can take longer than that on a loaded machine.
+   */
+  const packumentStatus = (name: string) => new Promise<number>((resolve, reject) => {
+    httpGet(`${registry.url}/${escapedName(name)}`, { agent: false, headers: { authorization: `Bearer ${registry.token}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
 
   it("CI_SERVER_URL or CI_PROJECT_URL other than the certificate's is refused with ERR_IDENTITY, nothing published", async () => {
     const cases: [string, Record<string, string>, RegExp][] = [
