@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pae } from '../../../src/core/dsse.js';
+import { leafHash } from '../../../src/core/merkle.js';
 import { ExplorerApi } from '../../../src/log/explorer.js';
 import { statementSubjectKeys } from '../../../src/log/kinds/entry.js';
 import { TransparencyLog } from '../../../src/log/log.js';
@@ -72,6 +73,10 @@ describe('the log search index and ExplorerApi', () => {
     const byKey = await api2.searchIndex({ publicKey: { format: 'x509', content: Buffer.from(key.publicKeyPem).toString('base64') } });
     assert.ok(byKey.includes(created.logIndex));
     assert.deepEqual(await api2.searchIndex({ hash: `sha256:${'00'.repeat(32)}` }), []);
+    const leaf = Buffer.from(leafHash(Buffer.from(created.canonicalizedBody, 'base64'))).toString('hex');
+    assert.deepEqual(await api2.searchIndex({ leafHash: leaf.toUpperCase() }), [created.logIndex]);
+    assert.deepEqual(await api2.searchIndex({ leafHash: '00'.repeat(32) }), []);
+    await assert.rejects(api2.searchIndex({ leafHash: 'ab' }), { code: 'ERR_REQUEST' });
     await assert.rejects(api2.searchIndex({}), { code: 'ERR_REQUEST' });
     await assert.rejects(api2.searchIndex({ hash: 'sha256:xyz' }), { code: 'ERR_REQUEST' });
     await assert.rejects(api2.searchIndex([]), { code: 'ERR_REQUEST' });
