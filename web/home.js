@@ -7,6 +7,7 @@ import { signedBy, trustedLogKeys, verifyCheckpointSignature } from './checkpoin
 import { hex, isKeylessError, ProofError } from './dist/core.js';
 import { fields, h, section } from './dom.js';
 import { entryAt } from './lookup.js';
+import { renderCheck } from './check.js';
 import { LOG_LABELS, listRows, listTable } from './view.js';
 
 const PAGE = 20;
@@ -18,6 +19,7 @@ export function renderHome() {
   const view = h('div', { class: 'home', 'data-state': 'home' },
     h('h2', { id: 'result-title', tabindex: '-1' }, 'This instance’s logs'),
     logs,
+    renderCheck(),
     section('Appends over the last 24 hours', 3, chart),
     section('Newest entries', 3, recent),
   );
@@ -165,9 +167,10 @@ const iso = (seconds) => new Date(seconds * 1000).toISOString().replace('.000Z',
 
 function ago(seconds) {
   const s = Math.max(0, Math.round(Date.now() / 1000 - seconds));
-  if (s < 90) return `${s} seconds ago`;
-  if (s < 90 * 60) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 36 * 3600) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
+  const n = (count, unit) => `${count} ${unit}${count === 1 ? '' : 's'} ago`;
+  if (s < 90) return n(s, 'second');
+  if (s < 90 * 60) return n(Math.round(s / 60), 'minute');
+  if (s < 36 * 3600) return n(Math.round(s / 3600), 'hour');
+  return n(Math.round(s / 86400), 'day');
 }
 

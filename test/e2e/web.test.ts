@@ -24,6 +24,8 @@ import { entryKey, hashedRekordV2 } from '../helpers/entries.js';
 import { ROOT, type Json } from '../helpers/vectors.js';
 
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const DOCS_SHOTS = process.env['KEYLESS_DOCS_SCREENSHOTS'] === '1' ? join(ROOT, 'docs', 'screenshots') : undefined;
+const DOC_NAMES = new Set(['home', 'entry-hashedrekord-v2', 'search-identity-all-logs', 'check-bundle']);
 const COMMIT = '4f2b9c0d1e3a5b7c9d0e1f2a3b4c5d6e7f8a9b0c';
 const web = async (name: string): Promise<Json> => import(pathToFileURL(join(ROOT, 'web', name)).href);
 
@@ -94,6 +96,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
+    if (DOCS_SHOTS !== undefined) mkdirSync(DOCS_SHOTS, { recursive: true });
     served = await startServe(['--dev-oidc-issuer']);
     const dir = served.dataDir;
     host = new URL(served.url).host;
@@ -174,7 +177,11 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     };
   };
   const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = async (page: Page, name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    // `npm run docs:screenshots` refreshes the README's pictures from the same states.
+    if (DOCS_SHOTS !== undefined && DOC_NAMES.has(name)) await page.screenshot({ path: join(DOCS_SHOTS, `${name}.png`), fullPage: true });
+  };
 
   it('?logIndex=N (the link sign-blob prints): the entry, its GitLab identity and Fulcio extensions, the proof verified', async () => {
     const page = await open(`?logIndex=${signed.index}`);
@@ -653,6 +660,59 @@ describe('the log explorer in Chromium against keyless serve', { skip: browserUn
     await page.close();
   });
 
+  it('Check a bundle: a dropped keyless bundle and its artifact verify in the page; a tampered bundle or the wrong artifact fail with the CLI\'s error code', async () => {
+    const dir = served.dataDir;
+    const bundleText = readFileSync(join(dir, 'artifact-v2.sigstore.json'), 'utf8');
+    const artifactText = readFileSync(join(dir, 'artifact-v2.txt'), 'utf8');
+    const page = await open();
+    await page.locator('#check-form').waitFor();
+    // A real drop: the page tells the bundle (JSON with a mediaType) from the artifact.
+    const dropped = await page.evaluateHandle(([b, a]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([a!], 'artifact-v2.txt', { type: 'text/plain' }));
+      dt.items.add(new File([b!], 'artifact-v2.sigstore.json', { type: 'application/json' }));
+      return dt;
+    }, [bundleText, artifactText]);
+    await page.dispatchEvent('#check-form', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => (document.querySelector('#check-bundle') as unknown as { files: { length: number } }).files.length === 1 && (document.querySelector('#check-artifact') as unknown as { files: { length: number } }).files.length === 1);
+    await page.getByLabel('Expected certificate identity (optional)').fill(identity);
+    await page.getByLabel('Expected OIDC issuer (optional)').fill(served.url);
+    await page.getByRole('button', { name: 'Check the bundle' }).click();
+    await page.locator('[data-state="bundle-verified"]').waitFor();
+    const shown = await page.locator('[data-state="bundle-verified"]').innerText();
+    for (const name of ['signature', 'certificate', 'identity', 'sct', 'tlog', 'time']) {
+      assert.ok(await page.locator(`[data-state="bundle-verified"] [data-check="${name}"]`).count() >= 1, `${name}: ${shown}`);
+    }
+    assert.match(await page.locator('[data-check="identity"]').innerText(), /^matches what you expect: https:\/\/.*my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main/);
+    assert.match(await page.locator('[data-check="signature"]').innerText(), new RegExp(`over the artifact you gave \\(sha256:${v2.digest}\\)`));
+    await shot(page, 'check-bundle');
+
+    const cliCode = (bundle: string, artifact: string): string => {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'verify-blob', artifact, '--bundle', bundle, '--trusted-root', join(dir, 'trusted_root.json'), '--certificate-identity', identity, '--certificate-oidc-issuer', served.url], { encoding: 'utf8' });
+      assert.equal(r.status, 1, r.stderr);
+      return /\[(ERR_[A-Z0-9_]+)\]\s*$/.exec(r.stderr)![1]!;
+    };
+    const tampered = JSON.parse(bundleText);
+    const sig = Buffer.from(tampered.messageSignature.signature, 'base64');
+    sig[sig.length - 4] = sig[sig.length - 4]! ^ 1;
+    tampered.messageSignature.signature = sig.toString('base64');
+    writeFileSync(join(dir, 'tampered.sigstore.json'), JSON.stringify(tampered));
+    writeFileSync(join(dir, 'wrong-artifact.txt'), 'not the artifact that was signed\n');
+    for (const [bundle, artifact] of [['tampered.sigstore.json', 'artifact-v2.txt'], ['artifact-v2.sigstore.json', 'wrong-artifact.txt']] as const) {
+      await page.locator('#check-bundle').setInputFiles(join(dir, bundle));
+      await page.locator('#check-artifact').setInputFiles(join(dir, artifact));
+      await page.getByRole('button', { name: 'Check the bundle' }).click();
+      const failed = page.locator(`[data-state="bundle-failed"] h4:text-is("${bundle}: NOT verified")`);
+      await failed.waitFor();
+      assert.equal(await page.locator('[data-state="bundle-failed"]').getAttribute('data-code'), cliCode(join(dir, bundle), join(dir, artifact)), `${bundle} with ${artifact}`);
+    }
+    await page.locator('#check-bundle').setInputFiles({ name: 'not-a-bundle.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+    await page.getByRole('button', { name: 'Check the bundle' }).click();
+    await page.locator('[data-state="bundle-failed"] h4:text-is("not-a-bundle.json: NOT verified")').waitFor();
+    assert.match(await page.locator('[data-state="bundle-failed"]').getAttribute('data-code') ?? '', /^ERR_BUNDLE/);
+    await page.close();
+  });
+
   it('no serious or critical accessibility violations (axe-core) on the home page, an entry, a search result and bad input', async () => {
     const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     for (const [query, ready] of [
@@ -706,4 +766,6 @@ declare const document: {
   querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown>;
   querySelector(s: string): { textContent: string | null } | null;
 };
+declare class DataTransfer { items: { add(file: File): void } }
+declare class File { constructor(parts: string[], name: string, options: { type: string }) }
 interface HTMLInputElement { labels: ArrayLike<unknown> | null }
