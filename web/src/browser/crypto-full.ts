@@ -9,6 +9,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { Buffer } from './buffer.js';
 
 type HashName = 'sha256' | 'sha384' | 'sha512';
 interface Hasher {
@@ -67,18 +68,11 @@ export class BrowserKey {
   }
 }
 
-const hexOf = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-const fromB64Url = (text: string): Uint8Array => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0));
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+// The page's node:buffer substitute (buffer.ts) decodes and encodes as Node does.
+const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const fromHex = (hex: string): Uint8Array => Buffer.from(hex, 'hex');
+const fromB64Url = (text: string): Uint8Array => Buffer.from(text, 'base64url');
+const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${hexOf(bytes)}`));
 
 interface JwkInput { kty?: string; crv?: string; x?: string; y?: string; n?: string; e?: string }
