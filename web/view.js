@@ -169,11 +169,11 @@ export const LOG_LABELS = { v1: 'Rekor v1', v2: 'Rekor v2' };
 
 /**
  * Search results: one row per entry, each a link to the entry, labelled with its log. Newest first: by log index
- * within a log, Rekor v2 before v1 (unless `ordered`, when `found` is already in the order to show). An entry may
- * carry `time` (Unix seconds, from the instance's record) where its log states none (Rekor v2).
+ * within a log, Rekor v2 before v1. An entry may carry `time` (Unix seconds, from the instance's record) where its
+ * log states none (Rekor v2).
  */
-export function renderList(title, found, note, { ordered = false, id = 'result-title' } = {}) {
-  const rows = ordered ? [...found] : [...found].sort((a, b) => (a.log === 'v2' ? 0 : 1) - (b.log === 'v2' ? 0 : 1) || b.entry.logIndex - a.entry.logIndex);
+export function renderList(title, found, note, { id = 'result-title' } = {}) {
+  const rows = [...found].sort((a, b) => (a.log === 'v2' ? 0 : 1) - (b.log === 'v2' ? 0 : 1) || b.entry.logIndex - a.entry.logIndex);
   return h('div', { class: 'list' },
     h('h2', { id, tabindex: '-1' }, title),
     note ? h('p', { class: 'note' }, note) : undefined,
