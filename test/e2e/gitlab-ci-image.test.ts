@@ -79,8 +79,8 @@ build_and_sign_image:
   stage: build
   extends: .keyless-sign-image
   # The documentation's docker build/push/inspect ran in the test, before the pipeline: IMAGE_DIGEST is a variable.
-  # So no docker:dind service (gitlab-ci-local would start it even with the shell executor, and there is no Docker).
-  services: []
+  # No \`services: []\` needed: only .keyless-docker-build has docker:dind (gitlab-ci-local would start it even
+  # with the shell executor, and there is no Docker here, so the job would fail if the sign job still had it).
 
 ${documentedVerifyJobs(instanceUrl)}
 verify_image_template:
@@ -107,9 +107,10 @@ describe('GitLab CI: an image signed with templates/Keyless-Sign-Image.gitlab-ci
       '.gitlab-ci.yml': imagePipeline(served.url),
       'templates/Keyless-Sign-Image.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Image.gitlab-ci.yml'), 'utf8'),
     });
-    // The build: pushed under the commit's short SHA, the template's default IMAGE_TAG (CI_COMMIT_SHORT_SHA).
+    // The build: pushed under the branch's slug, the template's default IMAGE_TAG (CI_COMMIT_REF_SLUG), which is
+    // also what the documentation's verify_image checks ($CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG).
     const client = testClient(registry.host, { username: REGISTRY_USER, password });
-    image = await pushImage(client, registry.host, PROJECT, project.sha.slice(0, 8));
+    image = await pushImage(client, registry.host, PROJECT, 'main');
   });
   after(async () => {
     for (const dir of [bin, project?.dir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
