@@ -34,7 +34,12 @@ export function needTools(tools: readonly string[]): { skip: string | false; req
   return process.env.CI === 'true' ? { skip: false, required: reason } : { skip: reason, required: undefined };
 }
 
-export function podmanHost(insecureRegistries: readonly string[]): PodmanHost {
+/**
+ * `run: true` also writes a containers.conf for `podman run` on this kind of machine (a VM with hybrid cgroups
+ * that does not let a process raise RLIMIT_NOFILE): runc, since Debian's crun 1.8 refuses hybrid cgroups, and
+ * explicit ulimits in place of podman's default nofile=1048576.
+ */
+export function podmanHost(insecureRegistries: readonly string[], opts: { run?: boolean } = {}): PodmanHost {
   const dir = tempDir('keyless-podman-');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
@@ -42,11 +47,17 @@ export function podmanHost(insecureRegistries: readonly string[]): PodmanHost {
   chmodSync(join(bin, 'docker'), 0o755);
   writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'storage')}"\nrunroot = "${join(dir, 'run')}"\n`);
   writeFileSync(join(dir, 'registries.conf'), insecureRegistries.map((host) => `[[registry]]\nlocation = "${host}"\ninsecure = true\n`).join('\n'));
-  const env = {
+  const env: Record<string, string> = {
     CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
     CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'),
     REGISTRY_AUTH_FILE: join(dir, 'auth.json'),
   };
+  // buildah wants the auth file to exist.
+  writeFileSync(env.REGISTRY_AUTH_FILE!, '{"auths":{}}\n');
+  if (opts.run === true) {
+    writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\n');
+    env.CONTAINERS_CONF = join(dir, 'containers.conf');
+  }
   return {
     dir,
     bin,
