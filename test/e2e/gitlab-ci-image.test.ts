@@ -42,14 +42,14 @@ function edit(text: string, from: string, to: string): string {
 }
 
 /**
- * The documented verify_image job for a private keyless instance: keyless for cosign (installed only if the image
- * lacks it), no `docker login` (keyless reads CI_REGISTRY_USER/CI_REGISTRY_PASSWORD itself), the instance's host
+ * The documented verify_image job for a private keyless instance: keyless for cosign (the template's install step,
+ * which uses the keyless on PATH), no `docker login` (keyless reads CI_REGISTRY_USER/CI_REGISTRY_PASSWORD itself), the instance's host
  * where the documentation has gitlab.com, this pipeline's CI file (at the project root, not path/to/), and the
  * instance's dev issuer as the OIDC issuer. Plus a manual copy that expects the same project on another branch.
  */
 function documentedVerifyJobs(instanceUrl: string): string {
   let job = DOCUMENTED_VERIFY_JOB;
-  job = edit(job, 'apk add --update cosign docker', 'command -v keyless || npm install -g keyless');
+  job = edit(job, '    - apk add --update cosign docker\n', '    - !reference [.keyless-image-install, before_script]\n');
   job = edit(job, '    - docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" $CI_REGISTRY\n', '');
   job = edit(job, 'cosign verify', 'keyless verify');
   job = edit(job, 'https://gitlab.com/', `https://${new URL(instanceUrl).host}/`);
