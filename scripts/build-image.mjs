@@ -171,6 +171,7 @@ function main() {
     spawnSync('buildah', ['rm', ctr], { stdio: 'ignore' });
     throw err;
   }
+  rmSync(rootfs, { recursive: true, force: true });
   log(`built ${opts.tag}`);
   if (opts.push !== undefined) {
     const digestfile = opts.digestfile ?? join(cache, 'pushed.digest');
