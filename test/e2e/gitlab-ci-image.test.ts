@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, keylessOnPath, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { gitlabProject, keylessOnPath, previewPipeline, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { pushImage, testClient, type PushedImage } from '../helpers/oci-image.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { startServe, type Served } from '../helpers/serve.js';
@@ -183,6 +183,45 @@ describe('GitLab CI: an image signed with templates/Keyless-Sign-Image.gitlab-ci
     assert.equal(other.jobs.get('verify_image_other_ref'), 'FAIL', explain(other));
     assert.match(other.jobOutput('verify_image_other_ref'), /\[ERR_IDENTITY\]/, explain(other));
     assert.ok(other.jobOutput('verify_image_other_ref').includes(identity('main')), `the error names the signer's identity\n${explain(other)}`);
+  });
+
+  it('Docker-in-Docker only where docker builds: .keyless-docker-build has it, the sign and verify jobs do not', () => {
+    const merged = gitlabProject({
+      '.gitlab-ci.yml': `include:
+  - local: templates/Keyless-Sign-Image.gitlab-ci.yml
+
+build_and_sign_image:
+  extends: [.keyless-sign-image, .keyless-docker-build]
+  script:
+    - !reference [.keyless-sign-image, script]
+
+sign_only:
+  extends: .keyless-sign-image
+
+verify_image:
+  extends: .keyless-verify-image
+`,
+      'templates/Keyless-Sign-Image.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Image.gitlab-ci.yml'), 'utf8'),
+    });
+    try {
+      const preview = previewPipeline(merged);
+      /** The top-level keys of job `name` in the preview, and its image. */
+      const job = (name: string) => {
+        const block = new RegExp(`^${name}:\\n((?: .*\\n|\\n)*)`, 'm').exec(preview)?.[1] ?? assert.fail(`${name} in\n${preview}`);
+        return { keys: [...block.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]), image: /^ {2}image:\n {4}name: (\S+)/m.exec(block)?.[1], block };
+      };
+      const build = job('build_and_sign_image');
+      assert.equal(build.image, 'docker:cli');
+      assert.match(build.block, /^ {2}services:\n {4}- name: docker:dind$/m);
+      assert.ok(build.keys.includes('id_tokens') && build.keys.includes('before_script'), build.block);
+      for (const name of ['sign_only', 'verify_image']) {
+        const other = job(name);
+        assert.equal(other.image, 'buildpack-deps:bookworm-curl', other.block);
+        assert.ok(!other.keys.includes('services'), `${name} has no services\n${other.block}`);
+      }
+    } finally {
+      rmSync(merged.dir, { recursive: true, force: true });
+    }
   });
 
   it('the sign job takes docker inspect\'s repository@digest as IMAGE_DIGEST, and refuses to sign without one', async () => {

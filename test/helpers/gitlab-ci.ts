@@ -119,3 +119,10 @@ export async function runPipeline(
         .join('\n'),
   };
 }
+
+/** The pipeline of `project` as gitlab-ci-local resolves it (`--preview`: includes, `extends:` and `!reference` merged). */
+export function previewPipeline(project: GitlabProject): string {
+  const r = spawnSync(process.execPath, [GITLAB_CI_LOCAL, '--preview', '--no-color'], { cwd: project.dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  if (r.status !== 0) throw new Error(`gitlab-ci-local --preview failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
