@@ -1,5 +1,7 @@
-// The log's public read API (Rekor v1), and keyless's Rekor v2 entry read and checkpoint, same origin. Every answer is checked for the shape the page uses; nothing
+// The log's public read API (Rekor v1), keyless's Rekor v2 entry read, index and checkpoint, and the explorer's
+// home-page data (/api/explorer/…), same origin. Every answer is checked for the shape the page uses; nothing
 // else is assumed about it.
+/* global URLSearchParams */
 
 /** A failed call: `kind` is 'not-found', 'bad-input' (the log refused the query) or 'unavailable'. */
 export class ApiError extends Error {
@@ -79,4 +81,33 @@ export async function retrieve(uuids) {
     out.push(...answer.map(single));
   }
   return out;
+}
+
+/** POST /rekor-v2/api/v2/index/retrieve (keyless's index of its Rekor v2 log) → log indexes, ascending. */
+export async function searchIndexV2(query) {
+  const indexes = await call('/rekor-v2/api/v2/index/retrieve', { method: 'POST', body: JSON.stringify(query) });
+  if (!Array.isArray(indexes) || !indexes.every((i) => typeof i === 'string' && /^(?:0|[1-9][0-9]{0,15})$/.test(i))) throw new ApiError('unavailable', 'the Rekor v2 index answered with something that is not a list of log indexes');
+  return indexes.map(Number);
+}
+
+/** Every log's name, label, origin, size, root, checkpoint and newest entry time. */
+export async function explorerLogs() {
+  const json = await call('/api/explorer/logs');
+  if (!Array.isArray(json?.logs)) throw new ApiError('unavailable', 'the instance answered its log list with something that is not one');
+  return json.logs;
+}
+
+/** A page of the newest entries across logs: `{entries: [{log, logIndex, integratedTime, kind, apiVersion}], next}`. */
+export async function recentEntries(before, limit = 20) {
+  const params = new URLSearchParams({ limit: String(limit), ...(before ? { before } : {}) });
+  const json = await call(`/api/explorer/recent?${params}`);
+  if (!Array.isArray(json?.entries) || (json.next !== null && typeof json.next !== 'string')) throw new ApiError('unavailable', 'the instance answered its recent entries with something that is not a page of them');
+  return json;
+}
+
+/** Appends per hour over the last day: `{end, bucketSeconds, logs: [{name, label, counts, complete}]}`. */
+export async function activity() {
+  const json = await call('/api/explorer/activity');
+  if (!Array.isArray(json?.logs) || !json.logs.every((l) => Array.isArray(l.counts))) throw new ApiError('unavailable', 'the instance answered its activity with something that is not one');
+  return json;
 }

@@ -76,25 +76,31 @@ function project(host, path, value) {
 }
 
 /**
- * The deep-link parameters of a query, and back. `log=v2` names the Rekor v2 log, which is read by log index only;
- * without it a query is of the Rekor v1 log.
+ * The deep-link parameters of a query, and back. `log` is 'all' (every log), 'v1' or 'v2'. The links the CLI prints
+ * stay stable: `?logIndex=N` is entry N of the Rekor v1 log and `?log=v2&logIndex=N` entry N of the Rekor v2 log; a
+ * log index searched in every log is `?q=N`. Other searches cover every log unless `log=` names one.
  */
 export function toParams(query) {
+  const log = query.log === 'v1' || query.log === 'v2' ? { log: query.log } : {};
   switch (query.type) {
-    case 'logIndex': return query.log === 'v2' ? { log: 'v2', logIndex: String(query.value) } : { logIndex: String(query.value) };
-    case 'uuid': return { uuid: query.value };
-    case 'hash': return { hash: query.value };
-    case 'hex64': return { q: query.value };
-    default: return { identity: query.value };
+    case 'logIndex':
+      if (query.log === 'v2') return { log: 'v2', logIndex: String(query.value) };
+      return query.log === 'v1' ? { logIndex: String(query.value) } : { q: String(query.value) };
+    case 'uuid': return { uuid: query.value, ...log };
+    case 'hash': return { hash: query.value, ...log };
+    case 'hex64': return { q: query.value, ...log };
+    default: return { identity: query.value, ...log };
   }
 }
 
 export function fromParams(params) {
-  if (params.has('logIndex')) return { kind: 'logIndex', text: params.get('logIndex'), log: params.get('log') === 'v2' ? 'v2' : 'v1' };
-  if (params.has('uuid')) return { kind: 'uuid', text: params.get('uuid') };
-  if (params.has('hash')) return { kind: 'hash', text: params.get('hash') };
-  if (params.has('identity')) return { kind: 'identity', text: params.get('identity') };
-  if (params.has('q')) return { kind: 'auto', text: params.get('q') };
+  const named = params.get('log');
+  const log = named === 'v1' || named === 'v2' ? named : 'all';
+  if (params.has('logIndex')) return { kind: 'logIndex', text: params.get('logIndex'), log: named === 'v2' ? 'v2' : named === 'all' ? 'all' : 'v1' };
+  if (params.has('uuid')) return { kind: 'uuid', text: params.get('uuid'), log };
+  if (params.has('hash')) return { kind: 'hash', text: params.get('hash'), log };
+  if (params.has('identity')) return { kind: 'identity', text: params.get('identity'), log };
+  if (params.has('q')) return { kind: 'auto', text: params.get('q'), log };
   return undefined;
 }
 

@@ -21,7 +21,7 @@ export function renderEntry(decoded) {
       ...(v2
         ? [['Integrated time', 'no log time — Rekor v2 entries are timed by the TSA'], ['Log ID', h('code', {}, String(entry.logId?.keyId))]]
         : [['Integrated time (UTC)', time], ['Entry UUID', h('code', {}, uuid)], ['Log ID', h('code', {}, String(entry.logID))]]),
-      ...decoded.hashes.map(([label, value]) => [label, h('span', {}, h('code', {}, value), ' ', h('a', { href: `?hash=${encodeURIComponent(value)}` }, v2 ? 'Rekor v1 entries with this digest' : 'other entries with this digest'))]),
+      ...decoded.hashes.map(([label, value]) => [label, h('span', {}, h('code', {}, value), ' ', h('a', { href: `?hash=${encodeURIComponent(value)}` }, 'every entry with this digest, in all logs'))]),
     ]),
     decoded.problems.map((p) => h('p', { class: 'problem' }, p)),
     section('Inclusion proof', 3, checks),
@@ -160,22 +160,47 @@ async function showPayload(payload, what, decoded, out) {
   );
 }
 
-/** Search results: one row per entry, newest first, each a link to the entry. */
-export function renderList(title, found, note) {
-  const rows = [...found].sort((a, b) => b.entry.logIndex - a.entry.logIndex);
+/** The link that opens one entry: the deep links the CLI prints (`?logIndex=N`, `?log=v2&logIndex=N`). */
+export function entryHref(decoded) {
+  return decoded.log === 'v2' ? `?log=v2&logIndex=${decoded.entry.logIndex}` : `?logIndex=${decoded.entry.logIndex}`;
+}
+
+export const LOG_LABELS = { v1: 'Rekor v1', v2: 'Rekor v2' };
+
+/**
+ * Search results: one row per entry, each a link to the entry, labelled with its log. Newest first: by log index
+ * within a log, Rekor v2 before v1. An entry may carry `time` (Unix seconds, from the instance's record) where its
+ * log states none (Rekor v2).
+ */
+export function renderList(title, found, note, { id = 'result-title' } = {}) {
+  const rows = [...found].sort((a, b) => (a.log === 'v2' ? 0 : 1) - (b.log === 'v2' ? 0 : 1) || b.entry.logIndex - a.entry.logIndex);
   return h('div', { class: 'list' },
-    h('h2', { id: 'result-title', tabindex: '-1' }, title),
+    h('h2', { id, tabindex: '-1' }, title),
     note ? h('p', { class: 'note' }, note) : undefined,
-    h('table', {},
-      h('caption', { class: 'visually-hidden' }, title),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Index'), h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Integrated (UTC)'), h('th', { scope: 'col' }, 'Signed by'))),
-      h('tbody', {}, rows.map((d) => h('tr', {},
-        h('td', {}, h('a', { href: `?logIndex=${d.entry.logIndex}` }, String(d.entry.logIndex))),
-        h('td', {}, `${d.kind} ${d.version}`),
-        h('td', {}, Number.isSafeInteger(d.entry.integratedTime) ? new Date(d.entry.integratedTime * 1000).toISOString().replace('.000Z', 'Z') : ''),
-        h('td', { class: 'wrap' }, identityOf(d)),
-      )))),
+    listTable(title, rows),
   );
+}
+
+/** The table of a list of entries; `rows` more can be appended to its tbody with listRows. */
+export function listTable(caption, rows) {
+  return h('table', {},
+    h('caption', { class: 'visually-hidden' }, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Log'), h('th', { scope: 'col' }, 'Index'), h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Time (UTC)'), h('th', { scope: 'col' }, 'Signed by'))),
+    h('tbody', {}, listRows(rows)));
+}
+
+export function listRows(rows) {
+  return rows.map((d) => {
+    const log = d.log === 'v2' ? 'v2' : 'v1';
+    const time = Number.isSafeInteger(d.entry.integratedTime) ? d.entry.integratedTime : d.time;
+    return h('tr', { 'data-log': log, 'data-index': String(d.entry.logIndex) },
+      h('td', {}, LOG_LABELS[log]),
+      h('td', {}, h('a', { href: entryHref(d), 'aria-label': `${LOG_LABELS[log]} entry ${d.entry.logIndex}` }, String(d.entry.logIndex))),
+      h('td', {}, `${d.kind} ${d.version}`),
+      h('td', {}, Number.isSafeInteger(time) ? new Date(time * 1000).toISOString().replace('.000Z', 'Z') : ''),
+      h('td', { class: 'wrap' }, identityOf(d)),
+    );
+  });
 }
 
 /** A not-found, bad-input or error state. */

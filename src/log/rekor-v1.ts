@@ -4,12 +4,12 @@
  * routes and KeylessError codes to statuses.
  */
 import { canonicalize } from '../core/canonical-json.js';
-import { base64Decode, base64Encode, hexDecode, hexEncode, pemDecode, pemEncode, utf8Decode, utf8Encode } from '../core/encoding.js';
+import { base64Encode, hexDecode, hexEncode, pemEncode, utf8Encode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
 import { sha256 } from '../core/keys.js';
 import { leafHash } from '../core/merkle.js';
-import { parseCertificate } from '../core/x509.js';
 import { canonicalizeV1Entry } from './kinds/index.js';
+import { objectOf, parseIndexQuery, searchLog } from './search.js';
 import type { Sequenced, TransparencyLog } from './log.js';
 import type { StoredEntry } from './store/types.js';
 
@@ -129,37 +129,10 @@ export class RekorV1Api {
     return { rootHash: hexEncode(rootHash), hashes: proof.map(hexEncode) };
   }
 
-  /** POST /api/v1/index/retrieve: `{hash?, publicKey?: {format, content}, email?, operator?}` → entry UUIDs. */
+  /** POST /api/v1/index/retrieve: an index query (search.ts) → entry UUIDs. */
   async searchIndex(request: unknown, limit = 1000): Promise<string[]> {
-    const req = objectOf(request, 'index query');
-    const keys: string[] = [];
-    if (req['hash'] !== undefined) {
-      if (typeof req['hash'] !== 'string') throw new KeylessError('ERR_REQUEST', 'hash must be a string');
-      const m = /^(?:(sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(req['hash']);
-      if (m === null) throw new KeylessError('ERR_REQUEST', 'hash must be <algorithm>:<hex> or a SHA-256 hex digest');
-      keys.push(`${m[1] ?? 'sha256'}:${m[2]!.toLowerCase()}`);
-    }
-    if (req['publicKey'] !== undefined) keys.push(`key:${hexEncode(sha256(publicKeySpki(req['publicKey'])))}`);
-    if (req['email'] !== undefined) {
-      if (typeof req['email'] !== 'string' || !req['email'].includes('@')) throw new KeylessError('ERR_REQUEST', 'email must be an e-mail address');
-      keys.push(`email:${req['email'].toLowerCase()}`);
-    }
-    // Beyond Rekor's query: `subject` (a certificate's URI SAN, e.g. a GitLab CI identity) and `repository` (its
-    // Source Repository URI: every entry of one project).
-    for (const field of ['subject', 'repository'] as const) {
-      const value = req[field];
-      if (value === undefined) continue;
-      if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value)) throw new KeylessError('ERR_REQUEST', `${field} must be a URI`);
-      keys.push(`${field}:${value}`);
-    }
-    if (keys.length === 0) throw new KeylessError('ERR_REQUEST', 'give at least one of hash, publicKey, email, subject or repository');
-    const operator = req['operator'] ?? 'or';
-    if (operator !== 'and' && operator !== 'or') throw new KeylessError('ERR_REQUEST', 'operator must be "and" or "or"');
-    const sets = await Promise.all(keys.map((k) => this.log.store.search(this.log.id, k, limit)));
-    let indexes: number[];
-    if (operator === 'or') indexes = [...new Set(sets.flat())].sort((a, b) => a - b);
-    else indexes = sets.reduce((acc, s) => acc.filter((i) => s.includes(i)));
-    const entries = await Promise.all(indexes.slice(0, limit).map((i) => this.log.entry(i)));
+    const indexes = await searchLog(this.log, parseIndexQuery(request), limit);
+    const entries = await Promise.all(indexes.map((i) => this.log.entry(i)));
     return entries.map((e) => this.uuid(e));
   }
 
@@ -213,11 +186,6 @@ export class RekorV1Api {
   }
 }
 
-function objectOf(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new KeylessError('ERR_REQUEST', `the ${what} must be a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 function listOf(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) throw new KeylessError('ERR_REQUEST', `${what} must be an array`);
   return value;
@@ -229,14 +197,4 @@ function stringList(value: unknown, what: string): string[] {
     if (typeof v !== 'string') throw new KeylessError('ERR_REQUEST', `${what}[${i}] must be a string`);
     return v;
   });
-}
-
-/** The DER SPKI of an index query's `publicKey` ({format: "x509", content: base64 of a PEM key or certificate}). */
-function publicKeySpki(value: unknown): Uint8Array {
-  const pk = objectOf(value, 'publicKey');
-  if (pk['format'] !== 'x509') throw new KeylessError('ERR_REQUEST', 'publicKey.format must be "x509" (the only format this log indexes)');
-  if (typeof pk['content'] !== 'string') throw new KeylessError('ERR_REQUEST', 'publicKey.content must be base64 of a PEM public key or certificate');
-  const pem = utf8Decode(base64Decode(pk['content'], 'publicKey.content'), 'publicKey.content');
-  if (pem.includes('-----BEGIN CERTIFICATE-----')) return parseCertificate(pemDecode(pem, 'CERTIFICATE')).spki;
-  return pemDecode(pem, 'PUBLIC KEY');
 }

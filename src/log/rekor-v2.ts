@@ -7,6 +7,7 @@ import { base64Encode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
 import { canonicalizeV2Request } from './kinds/index.js';
 import type { TransparencyLog } from './log.js';
+import { parseIndexQuery, searchLog } from './search.js';
 import { encodeEntryBundle, parseTilePath, TILE_WIDTH, tileWidth } from './tiles.js';
 
 /** dev.sigstore.rekor.v1.TransparencyLogEntry in protobuf JSON (int64 as strings, bytes as base64). */
@@ -81,6 +82,16 @@ export class RekorV2Api {
       },
       canonicalizedBody: base64Encode(stored.body),
     };
+  }
+
+  /**
+   * POST /api/v2/index/retrieve: a keyless extension (rekor-tiles keeps no index). The same index query as Rekor
+   * v1's (search.ts), answered with the log indexes of the entries found, ascending, as protobuf-JSON int64 strings.
+   */
+  async searchIndex(request: unknown, limit = 1000): Promise<string[]> {
+    const head = await this.log.publishedHead();
+    // An entry committed but not yet published (its batch is being witnessed) is not in any tree a reader can check.
+    return (await searchLog(this.log, parseIndexQuery(request), limit)).filter((i) => i < head.size).map(String);
   }
 
   /** GET /checkpoint: the latest signed checkpoint (with witnessing: the latest published one, with its cosignatures). */

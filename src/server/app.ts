@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RekorV1Api } from '../log/rekor-v1.js';
 import type { RekorV2Api } from '../log/rekor-v2.js';
+import type { ExplorerApi } from '../log/explorer.js';
 import { sendError } from './errors.js';
 import { createErrorLog, type ErrorLog } from './error-log.js';
 import type { ReadinessReport } from './readiness.js';
@@ -15,6 +16,7 @@ import type { TufRepository } from '../trust/tuf/index.js';
 import type { Metrics } from './metrics.js';
 import { registerLogV1 } from './routes/log-v1.js';
 import { registerLogV2 } from './routes/log-v2.js';
+import { registerExplorerApi } from './routes/explorer.js';
 import { registerTsa } from './routes/tsa.js';
 import type { TimestampAuthority } from '../tsa/index.js';
 import type { CertificateAuthority } from '../ca/index.js';
@@ -53,6 +55,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 
 export interface AppServices {
   readonly logV1?: RekorV1Api;
   readonly logV2?: RekorV2Api;
+  /** The explorer's home-page data over the logs (/api/explorer/…). */
+  readonly explorer?: ExplorerApi;
   readonly tsa?: TimestampAuthority;
   readonly ca?: CertificateAuthority;
   readonly ct?: { readonly ct: CtLog; readonly sth: () => Promise<SignedTreeHeadJson> };
@@ -137,6 +141,7 @@ export function createApp(services: AppServices, opts: AppOptions = {}): Fastify
 
   if (services.logV1 !== undefined) registerLogV1(app, services.logV1);
   if (services.logV2 !== undefined) registerLogV2(app, services.logV2, REKOR_V2_PREFIX);
+  if (services.explorer !== undefined) registerExplorerApi(app, services.explorer);
   if (services.tsa !== undefined) registerTsa(app, services.tsa);
   if (services.ca !== undefined) registerCa(app, services.ca);
   if (services.ct !== undefined) registerCt(app, services.ct.ct, services.ct.sth);

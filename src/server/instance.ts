@@ -14,6 +14,7 @@ import { watchWitnessing, witnessRequestCounter } from './witness-metrics.js';
 import { TransparencyLog } from '../log/log.js';
 import { RekorV1Api } from '../log/rekor-v1.js';
 import { RekorV2Api } from '../log/rekor-v2.js';
+import { ExplorerApi } from '../log/explorer.js';
 import { createLogSigner } from '../log/signer.js';
 import { createPostgresStore, createSqliteStore } from '../log/store/index.js';
 import type { LogStore } from '../log/store/types.js';
@@ -162,6 +163,10 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     logs.push(v1, v2);
     services.logV1 = new RekorV1Api(v1, identity.rekorV1.treeId);
     services.logV2 = new RekorV2Api(v2);
+    services.explorer = new ExplorerApi([
+      { name: 'v2', label: 'Rekor v2', log: v2 },
+      { name: 'v1', label: 'Rekor v1', log: v1 },
+    ]);
   }
 
   if (only.has('tsa')) {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, keylessOnPath, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { gitlabProject, keylessOnPath, previewPipeline, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { pushImage, testClient, type PushedImage } from '../helpers/oci-image.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { startServe, type Served } from '../helpers/serve.js';
@@ -42,14 +42,14 @@ function edit(text: string, from: string, to: string): string {
 }
 
 /**
- * The documented verify_image job for a private keyless instance: keyless for cosign (installed only if the image
- * lacks it), no `docker login` (keyless reads CI_REGISTRY_USER/CI_REGISTRY_PASSWORD itself), the instance's host
+ * The documented verify_image job for a private keyless instance: keyless for cosign (the template's install step,
+ * which uses the keyless on PATH), no `docker login` (keyless reads CI_REGISTRY_USER/CI_REGISTRY_PASSWORD itself), the instance's host
  * where the documentation has gitlab.com, this pipeline's CI file (at the project root, not path/to/), and the
  * instance's dev issuer as the OIDC issuer. Plus a manual copy that expects the same project on another branch.
  */
 function documentedVerifyJobs(instanceUrl: string): string {
   let job = DOCUMENTED_VERIFY_JOB;
-  job = edit(job, 'apk add --update cosign docker', 'command -v keyless || npm install -g keyless');
+  job = edit(job, '    - apk add --update cosign docker\n', '    - !reference [.keyless-image-install, before_script]\n');
   job = edit(job, '    - docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" $CI_REGISTRY\n', '');
   job = edit(job, 'cosign verify', 'keyless verify');
   job = edit(job, 'https://gitlab.com/', `https://${new URL(instanceUrl).host}/`);
@@ -79,8 +79,8 @@ build_and_sign_image:
   stage: build
   extends: .keyless-sign-image
   # The documentation's docker build/push/inspect ran in the test, before the pipeline: IMAGE_DIGEST is a variable.
-  # So no docker:dind service (gitlab-ci-local would start it even with the shell executor, and there is no Docker).
-  services: []
+  # No \`services: []\` needed: only .keyless-docker-build has docker:dind (gitlab-ci-local would start it even
+  # with the shell executor, and there is no Docker here, so the job would fail if the sign job still had it).
 
 ${documentedVerifyJobs(instanceUrl)}
 verify_image_template:
@@ -107,9 +107,10 @@ describe('GitLab CI: an image signed with templates/Keyless-Sign-Image.gitlab-ci
       '.gitlab-ci.yml': imagePipeline(served.url),
       'templates/Keyless-Sign-Image.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Image.gitlab-ci.yml'), 'utf8'),
     });
-    // The build: pushed under the commit's short SHA, the template's default IMAGE_TAG (CI_COMMIT_SHORT_SHA).
+    // The build: pushed under the branch's slug, the template's default IMAGE_TAG (CI_COMMIT_REF_SLUG), which is
+    // also what the documentation's verify_image checks ($CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG).
     const client = testClient(registry.host, { username: REGISTRY_USER, password });
-    image = await pushImage(client, registry.host, PROJECT, project.sha.slice(0, 8));
+    image = await pushImage(client, registry.host, PROJECT, 'main');
   });
   after(async () => {
     for (const dir of [bin, project?.dir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -182,6 +183,45 @@ describe('GitLab CI: an image signed with templates/Keyless-Sign-Image.gitlab-ci
     assert.equal(other.jobs.get('verify_image_other_ref'), 'FAIL', explain(other));
     assert.match(other.jobOutput('verify_image_other_ref'), /\[ERR_IDENTITY\]/, explain(other));
     assert.ok(other.jobOutput('verify_image_other_ref').includes(identity('main')), `the error names the signer's identity\n${explain(other)}`);
+  });
+
+  it('Docker-in-Docker only where docker builds: .keyless-docker-build has it, the sign and verify jobs do not', () => {
+    const merged = gitlabProject({
+      '.gitlab-ci.yml': `include:
+  - local: templates/Keyless-Sign-Image.gitlab-ci.yml
+
+build_and_sign_image:
+  extends: [.keyless-sign-image, .keyless-docker-build]
+  script:
+    - !reference [.keyless-sign-image, script]
+
+sign_only:
+  extends: .keyless-sign-image
+
+verify_image:
+  extends: .keyless-verify-image
+`,
+      'templates/Keyless-Sign-Image.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Image.gitlab-ci.yml'), 'utf8'),
+    });
+    try {
+      const preview = previewPipeline(merged);
+      /** The top-level keys of job `name` in the preview, and its image. */
+      const job = (name: string) => {
+        const block = new RegExp(`^${name}:\\n((?: .*\\n|\\n)*)`, 'm').exec(preview)?.[1] ?? assert.fail(`${name} in\n${preview}`);
+        return { keys: [...block.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]), image: /^ {2}image:\n {4}name: (\S+)/m.exec(block)?.[1], block };
+      };
+      const build = job('build_and_sign_image');
+      assert.equal(build.image, 'docker:cli');
+      assert.match(build.block, /^ {2}services:\n {4}- name: docker:dind$/m);
+      assert.ok(build.keys.includes('id_tokens') && build.keys.includes('before_script'), build.block);
+      for (const name of ['sign_only', 'verify_image']) {
+        const other = job(name);
+        assert.equal(other.image, 'buildpack-deps:bookworm-curl', other.block);
+        assert.ok(!other.keys.includes('services'), `${name} has no services\n${other.block}`);
+      }
+    } finally {
+      rmSync(merged.dir, { recursive: true, force: true });
+    }
   });
 
   it('the sign job takes docker inspect\'s repository@digest as IMAGE_DIGEST, and refuses to sign without one', async () => {

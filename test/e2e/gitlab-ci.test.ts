@@ -55,13 +55,15 @@ function edit(text: string, from: string, to: string): string {
 }
 
 /**
- * The documented jobs for a private keyless instance: keyless for cosign (installed only if the image lacks it),
+ * The documented jobs for a private keyless instance: keyless for cosign (the templates' install step, which uses the
+ * keyless on PATH),
  * the instance's host where the documentation has gitlab.com, and the instance's dev issuer as the OIDC issuer.
  * Plus a manual verify job that expects the same project on another branch.
  */
 function documentedPipeline(instanceUrl: string): string {
   let jobs = DOCUMENTED_JOBS;
-  jobs = edit(jobs, 'apk add --update cosign', 'command -v keyless || npm install -g keyless');
+  // The templates' install step: the keyless on PATH here (a release download with a pinned digest elsewhere).
+  jobs = edit(jobs, '    - apk add --update cosign', '    - !reference [.keyless-install, before_script]');
   jobs = edit(jobs, 'cosign sign-blob', 'keyless sign-blob');
   jobs = edit(jobs, 'cosign verify-blob', 'keyless verify-blob');
   jobs = edit(jobs, 'https://gitlab.com/', `https://${new URL(instanceUrl).host}/`);
@@ -77,7 +79,7 @@ verify_artifact_other_ref:
   script:
     - ${edit(verifyCommand, 'refs/heads/${CI_COMMIT_REF_NAME}', 'refs/heads/other')}
 `;
-  return `stages:\n  - build\n  - verify\n\n${jobs}${otherRef}`;
+  return `include:\n  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml\n\nstages:\n  - build\n  - verify\n\n${jobs}${otherRef}`;
 }
 
 /** A pipeline that uses the template: the same two jobs, written with `extends:` and the template's variables. */
@@ -156,7 +158,10 @@ describe('GitLab CI: the documented sign and verify jobs, run by gitlab-ci-local
   };
 
   it('build_and_sign_artifact signs with the job token, verify_artifact verifies the documented identity', async () => {
-    const project = newProject({ '.gitlab-ci.yml': documentedPipeline(served.url) });
+    const project = newProject({
+      '.gitlab-ci.yml': documentedPipeline(served.url),
+      'templates/Keyless-Sign-Artifact.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Artifact.gitlab-ci.yml'), 'utf8'),
+    });
     const r = await run(project);
     assert.equal(r.status, 0, explain(r));
     assert.equal(r.jobs.get('build_and_sign_artifact'), 'PASS', explain(r));

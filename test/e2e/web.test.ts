@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -20,9 +21,12 @@ import { FULCIO_EXTENSIONS_BY_OID } from '../../src/core/oids.js';
 import { browserUnavailable, explorerFor, launchBrowser, type Browser } from '../helpers/browser.js';
 import { requireOrSkip } from '../helpers/requirements.js';
 import { startServe, type Served } from '../helpers/serve.js';
+import { entryKey, hashedRekordV2 } from '../helpers/entries.js';
 import { ROOT, type Json } from '../helpers/vectors.js';
 
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const DOCS_SHOTS = process.env['KEYLESS_DOCS_SCREENSHOTS'] === '1' ? join(ROOT, 'docs', 'screenshots') : undefined;
+const DOC_NAMES = new Set(['home', 'entry-hashedrekord-v2', 'search-identity-all-logs', 'check-bundle']);
 const COMMIT = '4f2b9c0d1e3a5b7c9d0e1f2a3b4c5d6e7f8a9b0c';
 const web = async (name: string): Promise<Json> => import(pathToFileURL(join(ROOT, 'web', name)).href);
 
@@ -90,14 +94,16 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
   const attested = { index: 0, bundle: '' };
   const v2 = { index: 0, digest: '' };
   let sign: (file: string, bundle: string) => number;
+  let token = '';
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
+    if (DOCS_SHOTS !== undefined) mkdirSync(DOCS_SHOTS, { recursive: true });
     served = await startServe(['--dev-oidc-issuer']);
     const dir = served.dataDir;
     host = new URL(served.url).host;
     identity = `https://${host}/my-group/my-project//.gitlab-ci.yml@refs/heads/main`;
-    const token = keyless(['dev-token', '--data-dir', dir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main', '--sha', COMMIT, '--job-id', '4242']).stdout.trim();
+    token = keyless(['dev-token', '--data-dir', dir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main', '--sha', COMMIT, '--job-id', '4242']).stdout.trim();
     // Only the Rekor v1 log: its API is the page's backend.
     const config = JSON.parse(readFileSync(join(dir, 'signing_config.json'), 'utf8'));
     config.rekorTlogUrls = config.rekorTlogUrls.filter((s: { majorApiVersion: number }) => s.majorApiVersion === 1);
@@ -173,7 +179,11 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
     };
   };
   const params = async (page: Page) => new URLSearchParams(await page.evaluate(() => location.search));
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = async (page: Page, name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    // `npm run docs:screenshots` refreshes the README's pictures from the same states.
+    if (DOCS_SHOTS !== undefined && DOC_NAMES.has(name)) await page.screenshot({ path: join(DOCS_SHOTS, `${name}.png`), fullPage: true });
+  };
 
   it('?logIndex=N (the link sign-blob prints): the entry, its GitLab identity and Fulcio extensions, the proof verified', async () => {
     const page = await open(`?logIndex=${signed.index}`);
@@ -217,12 +227,12 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
 
     await searchFor(page, signed.leaf);
     assert.equal(await page.locator('article.entry h2').innerText(), `Entry ${signed.index}`);
-    assert.match(await page.locator('[data-state="ambiguous"]').innerText(), /As a leaf hash it names entry \d+\. As an artifact SHA-256 it matches no entry/);
+    assert.match(await page.locator('[data-state="ambiguous"]').innerText(), /As a leaf hash it names Rekor v1 entry \d+\. As an artifact SHA-256 it matches no entry/);
 
     await searchFor(page, `sha256:${signed.digest}`);
     assert.equal((await params(page)).get('hash'), `sha256:${signed.digest}`);
     assert.match(await page.locator('#result-title').innerText(), /^Entries for artifact sha256:[0-9a-f]{64} \(\d+\)$/);
-    await page.getByRole('link', { name: String(signed.index), exact: true }).click();
+    await page.getByRole('link', { name: `Rekor v1 entry ${signed.index}`, exact: true }).click();
     await page.locator('article.entry').waitFor();
     assert.equal((await params(page)).get('logIndex'), String(signed.index));
     await shot(page, 'search-artifact-then-entry');
@@ -230,7 +240,7 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
     for (const [text, param] of [[identity, 'identity'], [`${host}/my-group/my-project`, 'identity']] as const) {
       await searchFor(page, text);
       assert.equal((await params(page)).get(param), text);
-      const rows = await page.locator('tbody tr td:first-child').allInnerTexts();
+      const rows = await page.locator('tbody tr[data-log="v1"] td:nth-child(2)').allInnerTexts();
       assert.ok(rows.includes(String(signed.index)) && rows.includes(String(attested.index)), `${text}: ${rows}`);
       assert.ok((await page.locator('tbody').innerText()).includes(identity));
     }
@@ -446,8 +456,13 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
     await searchFor(page, String(v2.index));
     assert.equal((await params(page)).get('log'), 'v2');
     await page.locator('article.entry[data-log="v2"]').waitFor();
+    // The v2 log is searched like the v1 log (keyless keeps its index); narrowed to v1, the digest finds nothing.
     await searchFor(page, `sha256:${v2.digest}`);
-    assert.equal(await page.locator('[data-state="bad-input"]').count(), 1, 'the v2 log is read by index only');
+    assert.equal((await params(page)).get('log'), 'v2');
+    assert.deepEqual(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-log'), r.getAttribute('data-index')])), [['v2', String(v2.index)]]);
+    await page.locator('#log').selectOption('v1');
+    await searchFor(page, `sha256:${v2.digest}`);
+    assert.match(await page.locator('[data-state="not-found"]').innerText(), /No entry of the Rekor v1 log logs an artifact/);
     await page.close();
     const missing = await open(`?log=v2&logIndex=99999`);
     await missing.locator('[data-state="not-found"]').waitFor();
@@ -503,6 +518,8 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to results');
     await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Transparency log explorer', 'the title links home');
+    await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'q');
     await page.keyboard.type('hello world!');
     await page.keyboard.press('Enter');
@@ -518,10 +535,10 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
       assert.match(await page.locator('[data-state="bad-input"]').innerText(), expected);
     }
     for (const [text, expected] of [
-      ['999999', /No entry has log index 999999/],
-      ["cd".repeat(32), /No entry has leaf hash (cd){32}, and no entry logs an artifact with SHA-256/],
-      [`sha256:${'cd'.repeat(32)}`, /No entry logs an artifact, payload or envelope with digest/],
-      ['nobody@example.com', /No certificate in the log names nobody@example\.com/],
+      ['999999', /No entry of the Rekor v2 or the Rekor v1 log has log index 999999/],
+      ["cd".repeat(32), /No entry of the Rekor v2 or the Rekor v1 log has leaf hash (cd){32}, and none logs an artifact with SHA-256/],
+      [`sha256:${'cd'.repeat(32)}`, /No entry of the Rekor v2 or the Rekor v1 log logs an artifact, payload, envelope or attested subject with digest/],
+      ['nobody@example.com', /No certificate in the Rekor v2 or the Rekor v1 log names nobody@example\.com/],
       ['other-group/other-project', /No entry was signed by a pipeline of other-group\/other-project/],
     ] as const) {
       await searchFor(page, text);
@@ -542,6 +559,184 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), `scroll width ${await page.evaluate(() => document.documentElement.scrollWidth)}`);
     await shot(page, 'entry-360px');
     await page.close();
+  });
+
+  it('the README flow: sign-blob --instance prints a link that opens the v2 entry; the home page counts it; its digest and identity find it, labelled Rekor v2', async () => {
+    const artifact = join(served.dataDir, 'readme-artifact.txt');
+    writeFileSync(artifact, 'This is a build artifact\n');
+    const digest = createHash('sha256').update(readFileSync(artifact)).digest('hex');
+    const { stderr } = keyless(['sign-blob', artifact, '--bundle', join(served.dataDir, 'cosign.bundle'), '--instance', served.url, '--identity-token', token, '--yes']);
+    const link = /(http\S+\?log=v2&logIndex=(\d+))/.exec(stderr);
+    assert.ok(link, `sign-blob prints the entry's link: ${stderr}`);
+    const index = link[2]!;
+    const page = await browser.context.newPage();
+    page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+    await page.goto(link[1]!);
+    await page.locator('article.entry[data-log="v2"]').waitFor();
+    assert.equal(await page.locator('#result-title').innerText(), `Entry ${index}`);
+    assert.ok((await page.locator('article.entry').innerText()).includes(`sha256:${digest}`));
+
+    await page.getByRole('link', { name: 'Transparency log explorer' }).click();
+    const card = page.locator('.log-card[data-log="v2"]');
+    await card.locator('[data-check="checkpoint"]').waitFor();
+    assert.ok(Number(await card.getAttribute('data-size')) > Number(index), 'the home page counts the entry');
+    await page.locator('.recent tbody tr').first().waitFor();
+    assert.equal(await page.locator(`.recent tbody tr[data-log="v2"][data-index="${index}"]`).count(), 1, 'the newest entries list it');
+
+    await searchFor(page, `sha256:${digest}`);
+    const row = page.locator(`tbody tr[data-log="v2"][data-index="${index}"]`);
+    assert.equal(await row.count(), 1);
+    assert.match(await row.innerText(), /^Rekor v2\s/);
+    await searchFor(page, identity);
+    assert.equal(await page.locator(`tbody tr[data-log="v2"][data-index="${index}"]`).count(), 1, 'the identity search finds the v2 entry');
+    assert.ok(await page.locator('tbody tr[data-log="v1"]').count() > 0, 'and the v1 entries of the same identity');
+    assert.match(await page.locator('.list .note').first().innerText(), /In Rekor v2: \d+, Rekor v1: \d+\./);
+    await shot(page, 'search-identity-all-logs');
+    // Any log's index by the box: each log's entry at that index.
+    await searchFor(page, '0');
+    assert.deepEqual(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-log'))), ['v2', 'v1']);
+    assert.equal((await params(page)).get('q'), '0');
+    await page.close();
+  });
+
+  it('the home page: each log\'s signed size and root, appends per hour, and every entry of both logs, newest first, page by page', async () => {
+    // More entries than one page holds.
+    const key = entryKey();
+    for (let i = 0; i < 22; i++) {
+      const r = await fetch(`${served.url}/rekor-v2/api/v2/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hashedRekordV2(key)) });
+      assert.equal(r.status, 201);
+    }
+    const v2Size = Number((await (await fetch(`${served.url}/rekor-v2/checkpoint`)).text()).split('\n')[1]);
+    const v1Size = ((await (await fetch(`${served.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
+    const page = await open();
+    for (const [log, size] of [['v2', v2Size], ['v1', v1Size]] as const) {
+      const card = page.locator(`.log-card[data-log="${log}"]`);
+      await card.locator('[data-check="checkpoint"]').waitFor();
+      assert.equal(await card.locator('[data-check="checkpoint"]').getAttribute('data-result'), 'verified', await card.innerText());
+      assert.equal(Number(await card.getAttribute('data-size')), size);
+    }
+    await page.locator('[data-field="activity-summary"]').waitFor();
+    const summary = await page.locator('[data-field="activity-summary"]').innerText();
+    assert.match(summary, new RegExp(`Rekor v2: ${v2Size}, Rekor v1: ${v1Size}\\.`));
+    assert.equal(await page.locator('svg.chart[role="img"]').getAttribute('aria-label'), summary);
+    assert.ok(await page.locator('svg.chart rect.bar-v2').count() >= 1);
+
+    await page.locator('.recent tbody tr').first().waitFor();
+    const first = page.locator('.recent tbody tr').first();
+    assert.deepEqual([await first.getAttribute('data-log'), await first.getAttribute('data-index')], ['v2', String(v2Size - 1)], 'newest first');
+    assert.equal(await page.locator('.recent tbody tr').count(), 20);
+    await shot(page, 'home');
+    while (await page.getByRole('button', { name: 'Older entries' }).count() > 0) {
+      const before = await page.locator('.recent tbody tr').count();
+      await page.getByRole('button', { name: 'Older entries' }).click();
+      await page.waitForFunction((n) => document.querySelectorAll('.recent tbody tr').length > n || document.querySelector('.recent [role="status"]')?.textContent === 'That is every entry.', before);
+    }
+    const rows = await page.locator('.recent tbody tr').evaluateAll((trs) => trs.map((r) => `${r.getAttribute('data-log')}:${r.getAttribute('data-index')}`));
+    assert.equal(rows.length, v1Size + v2Size, 'every entry of both logs');
+    assert.equal(new Set(rows).size, rows.length, 'each once');
+    assert.equal(await page.locator('.recent [role="status"]').innerText(), 'That is every entry.');
+    await page.close();
+  });
+
+  it('a home-page checkpoint with a tampered signature, or whose size disagrees with the signed one, is NOT verified', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/api/explorer/logs', async (route: Route) => {
+      const json = (await (await route.fetch()).json()) as { logs: { name: string; checkpoint: string; size: number }[] };
+      const v2Log = json.logs.find((l) => l.name === 'v2')!;
+      const [body, sigs] = v2Log.checkpoint.split('\n\n');
+      const [dash, name, b64] = sigs!.trimEnd().split('\n')[0]!.split(' ');
+      const sig = Buffer.from(b64!, 'base64');
+      sig[sig.length - 1] = sig[sig.length - 1]! ^ 1;
+      v2Log.checkpoint = `${body}\n\n${dash} ${name} ${sig.toString('base64')}\n`;
+      json.logs.find((l) => l.name === 'v1')!.size += 1;
+      await route.fulfill({ json });
+    });
+    await page.goto(`${explorer.url}/`);
+    for (const [log, reason] of [['v2', /does not verify with the key/], ['v1', /does not state the size and root the instance reports/]] as const) {
+      const check = page.locator(`.log-card[data-log="${log}"] [data-check="checkpoint"]`);
+      await check.waitFor();
+      assert.equal(await check.getAttribute('data-result'), 'failed', `${log}: ${await check.innerText()}`);
+      assert.match(await check.innerText(), /Checkpoint signature: NOT verified/);
+      assert.match(await check.innerText(), reason);
+    }
+    await page.close();
+  });
+
+  it('Check a bundle: a dropped keyless bundle and its artifact verify in the page; a tampered bundle or the wrong artifact fail with the CLI\'s error code', async () => {
+    const dir = served.dataDir;
+    const bundleText = readFileSync(join(dir, 'artifact-v2.sigstore.json'), 'utf8');
+    const artifactText = readFileSync(join(dir, 'artifact-v2.txt'), 'utf8');
+    const page = await open();
+    await page.locator('#check-form').waitFor();
+    // A real drop: the page tells the bundle (JSON with a mediaType) from the artifact.
+    const dropped = await page.evaluateHandle(([b, a]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([a!], 'artifact-v2.txt', { type: 'text/plain' }));
+      dt.items.add(new File([b!], 'artifact-v2.sigstore.json', { type: 'application/json' }));
+      return dt;
+    }, [bundleText, artifactText]);
+    await page.dispatchEvent('#check-form', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => (document.querySelector('#check-bundle') as unknown as { files: { length: number } }).files.length === 1 && (document.querySelector('#check-artifact') as unknown as { files: { length: number } }).files.length === 1);
+    await page.getByLabel('Expected certificate identity (optional)').fill(identity);
+    await page.getByLabel('Expected OIDC issuer (optional)').fill(served.url);
+    await page.getByRole('button', { name: 'Check the bundle' }).click();
+    await page.locator('[data-state="bundle-verified"]').waitFor();
+    const shown = await page.locator('[data-state="bundle-verified"]').innerText();
+    for (const name of ['signature', 'certificate', 'identity', 'sct', 'tlog', 'time']) {
+      assert.ok(await page.locator(`[data-state="bundle-verified"] [data-check="${name}"]`).count() >= 1, `${name}: ${shown}`);
+    }
+    assert.match(await page.locator('[data-check="identity"]').innerText(), /^matches what you expect: https:\/\/.*my-group\/my-project\/\/\.gitlab-ci\.yml@refs\/heads\/main/);
+    assert.match(await page.locator('[data-check="signature"]').innerText(), new RegExp(`over the artifact you gave \\(sha256:${v2.digest}\\)`));
+    await shot(page, 'check-bundle');
+
+    const cliCode = (bundle: string, artifact: string): string => {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'verify-blob', artifact, '--bundle', bundle, '--trusted-root', join(dir, 'trusted_root.json'), '--certificate-identity', identity, '--certificate-oidc-issuer', served.url], { encoding: 'utf8' });
+      assert.equal(r.status, 1, r.stderr);
+      return /\[(ERR_[A-Z0-9_]+)\]\s*$/.exec(r.stderr)![1]!;
+    };
+    const tampered = JSON.parse(bundleText);
+    const sig = Buffer.from(tampered.messageSignature.signature, 'base64');
+    sig[sig.length - 4] = sig[sig.length - 4]! ^ 1;
+    tampered.messageSignature.signature = sig.toString('base64');
+    writeFileSync(join(dir, 'tampered.sigstore.json'), JSON.stringify(tampered));
+    writeFileSync(join(dir, 'wrong-artifact.txt'), 'not the artifact that was signed\n');
+    for (const [bundle, artifact] of [['tampered.sigstore.json', 'artifact-v2.txt'], ['artifact-v2.sigstore.json', 'wrong-artifact.txt']] as const) {
+      await page.locator('#check-bundle').setInputFiles(join(dir, bundle));
+      await page.locator('#check-artifact').setInputFiles(join(dir, artifact));
+      await page.getByRole('button', { name: 'Check the bundle' }).click();
+      const failed = page.locator(`[data-state="bundle-failed"] h4:text-is("${bundle}: NOT verified")`);
+      await failed.waitFor();
+      assert.equal(await page.locator('[data-state="bundle-failed"]').getAttribute('data-code'), cliCode(join(dir, bundle), join(dir, artifact)), `${bundle} with ${artifact}`);
+    }
+    await page.locator('#check-bundle').setInputFiles({ name: 'not-a-bundle.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+    await page.getByRole('button', { name: 'Check the bundle' }).click();
+    await page.locator('[data-state="bundle-failed"] h4:text-is("not-a-bundle.json: NOT verified")').waitFor();
+    assert.match(await page.locator('[data-state="bundle-failed"]').getAttribute('data-code') ?? '', /^ERR_BUNDLE/);
+    await page.close();
+  });
+
+  it('no serious or critical accessibility violations (axe-core) on the home page, an entry, a search result and bad input', async () => {
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    for (const [query, ready] of [
+      ['', '.recent tbody tr'],
+      [`?logIndex=${signed.index}`, '[data-check="latest"]'],
+      [`?log=v2&logIndex=${v2.index}`, '[data-check="latest"]'],
+      [`?hash=sha256:${signed.digest}`, 'tbody tr'],
+      ['?logIndex=abc', '[data-state="bad-input"]'],
+      ['?q=999999', '[data-state="not-found"]'],
+    ] as const) {
+      const page = await open(query);
+      await page.locator(ready).first().waitFor();
+      // Evaluated through the DevTools protocol, which the page's CSP does not govern (the page itself loads no
+      // script but its own).
+      await page.evaluate(axe);
+      const violations = await page.evaluate(async () => {
+        const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+        return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+      });
+      assert.deepEqual(violations, [], `${query || 'home'}: ${violations.join('\n')}`);
+      await page.close();
+    }
   });
 
   it('serves the page with a strict Content-Security-Policy and no other origin', async () => {
@@ -567,5 +762,12 @@ describe('the log explorer in Chromium against keyless serve', { skip: requireOr
 
 // The DOM types come from the browser; these tests only use them inside page.evaluate.
 declare const location: { search: string };
-declare const document: { activeElement: { id: string; textContent: string | null } | null; documentElement: { scrollWidth: number }; querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown> };
+declare const document: {
+  activeElement: { id: string; textContent: string | null } | null;
+  documentElement: { scrollWidth: number };
+  querySelectorAll(s: string): ArrayLike<unknown> & Iterable<unknown>;
+  querySelector(s: string): { textContent: string | null } | null;
+};
+declare class DataTransfer { items: { add(file: File): void } }
+declare class File { constructor(parts: string[], name: string, options: { type: string }) }
 interface HTMLInputElement { labels: ArrayLike<unknown> | null }

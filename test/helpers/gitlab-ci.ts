@@ -80,17 +80,18 @@ export interface PipelineRun {
 /**
  * Runs the pipeline of `project` (or only `jobs`, which then take their artifacts from earlier runs).
  * `variables` are passed with `--variable`, the way CI/CD variables and `id_tokens` reach a GitLab job;
- * `path` is put first on the jobs' PATH.
+ * `path` is put first on the jobs' PATH; `env` is added to the environment of gitlab-ci-local and its jobs (as a
+ * runner host's own settings, such as podman's CONTAINERS_REGISTRIES_CONF, would be).
  */
 export async function runPipeline(
   project: GitlabProject,
-  opts: { variables?: Record<string, string>; path?: string; jobs?: string[]; timeoutMs?: number } = {},
+  opts: { variables?: Record<string, string>; path?: string; env?: NodeJS.ProcessEnv; jobs?: string[]; timeoutMs?: number } = {},
 ): Promise<PipelineRun> {
   // gitlab-ci-local takes the project from its working directory (its --cwd wants a relative path).
   const args = [GITLAB_CI_LOCAL, ...GITLAB_CI_LOCAL_FLAGS];
   for (const [name, value] of Object.entries(opts.variables ?? {})) args.push('--variable', `${name}=${value}`);
   args.push(...(opts.jobs ?? []));
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, FORCE_COLOR: '0' };
   if (opts.path !== undefined) env.PATH = `${opts.path}:${process.env.PATH ?? ''}`;
   const child = spawn(process.execPath, args, { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -117,4 +118,11 @@ export async function runPipeline(
         .map((line) => line.replace(/^\S+ +> /, ''))
         .join('\n'),
   };
+}
+
+/** The pipeline of `project` as gitlab-ci-local resolves it (`--preview`: includes, `extends:` and `!reference` merged). */
+export function previewPipeline(project: GitlabProject): string {
+  const r = spawnSync(process.execPath, [GITLAB_CI_LOCAL, '--preview', '--no-color'], { cwd: project.dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  if (r.status !== 0) throw new Error(`gitlab-ci-local --preview failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
 }

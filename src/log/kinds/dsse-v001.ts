@@ -14,7 +14,7 @@ import { KeylessError } from '../../core/errors.js';
 import { base64Encode, hexEncode, utf8Encode } from '../../core/encoding.js';
 import { sha256 } from '../../core/keys.js';
 import { distinct, matchSignatures, repeatedKey, type DsseVerifier } from './dsse-match.js';
-import { canonicalEntry, LIMITS, type CanonicalEntry } from './entry.js';
+import { canonicalEntry, LIMITS, statementSubjectKeys, type CanonicalEntry } from './entry.js';
 import { field, Problems, type Json } from './shape.js';
 import { canonicalPem, failOn, takeVerifier, verifierFromPem, verifierSearchKeys, type VerifierMaterial } from './verifier.js';
 
@@ -98,7 +98,7 @@ export function dsseV001(spec: unknown): CanonicalEntry {
     },
   };
   const keys = stored.flatMap(({ verifier }) => verifierSearchKeys(present(verifier)));
-  return canonicalEntry('dsse', '0.0.1', body, [`sha256:${payloadHash}`, `sha256:${envelopeHash}`, ...keys], envelope.payload);
+  return canonicalEntry('dsse', '0.0.1', body, [`sha256:${payloadHash}`, `sha256:${envelopeHash}`, ...keys, ...statementSubjectKeys(envelope.payloadType, envelope.payload)], envelope.payload);
 }
 
 function present(v: VerifierMaterial | undefined): VerifierMaterial {

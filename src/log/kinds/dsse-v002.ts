@@ -12,7 +12,7 @@ import type { KeylessError } from '../../core/errors.js';
 import { base64Encode, hexEncode } from '../../core/encoding.js';
 import { sha256 } from '../../core/keys.js';
 import { distinct, matchSignatures, repeatedKey, type DsseVerifier } from './dsse-match.js';
-import { canonicalEntry, LIMITS, type CanonicalEntry } from './entry.js';
+import { canonicalEntry, LIMITS, statementSubjectKeys, type CanonicalEntry } from './entry.js';
 import { readProtoVerifier, type ProtoVerifier } from './proto-verifier.js';
 import { protoField, type Problems } from './shape.js';
 import { failOn, verifierSearchKeys } from './verifier.js';
@@ -73,5 +73,5 @@ export function dsseV002(request: unknown, problems: Problems, path: string): Ca
     },
   };
   const keys = stored.flatMap(({ verifier }) => (verifier === undefined ? [] : verifierSearchKeys(verifier.material)));
-  return canonicalEntry('dsse', '0.0.2', body, [`sha256:${hexEncode(payloadHash)}`, ...keys]);
+  return canonicalEntry('dsse', '0.0.2', body, [`sha256:${hexEncode(payloadHash)}`, ...keys, ...statementSubjectKeys(payloadType, payload)]);
 }

@@ -3,7 +3,7 @@
  * keys under which the log's search index (`POST /api/v1/index/retrieve`) finds the entry.
  */
 import { canonicalize } from '../../core/canonical-json.js';
-import { utf8Encode } from '../../core/encoding.js';
+import { utf8Decode, utf8Encode } from '../../core/encoding.js';
 
 export type EntryKind = 'hashedrekord' | 'dsse' | 'intoto';
 
@@ -16,7 +16,9 @@ export interface CanonicalEntry {
   /**
    * Deduplicated, hex in lower case: `<alg>:<hex>` for the artifact digest (hashedrekord) or the payload and envelope
    * digests (dsse, intoto); `key:<hex SHA-256 of the DER SubjectPublicKeyInfo>` for each verifier key;
-   * `email:<address>` and `subject:<uri>` for each rfc822Name and URI SAN of a verifier certificate.
+   * `email:<address>` and `subject:<uri>` for each rfc822Name and URI SAN of a verifier certificate; for an in-toto
+   * payload, `<alg>:<hex>` of each statement subject too (statementSubjectKeys), so an artifact's digest finds its
+   * attestations.
    */
   readonly searchKeys: readonly string[];
   /**
@@ -57,4 +59,36 @@ export function canonicalEntry(kind: EntryKind, apiVersion: string, stored: unkn
     searchKeys: Object.freeze([...new Set(searchKeys)]),
     ...(payload !== undefined && payload.byteLength <= LIMITS.attestationBytes && { attestation: payload }),
   });
+}
+
+/** The in-toto payload type (DSSE), the one whose statements name subjects. */
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** At most this many subjects of one statement are indexed; a statement may name more, the entry is logged anyway. */
+const MAX_INDEXED_SUBJECTS = 256;
+
+/**
+ * `<alg>:<hex>` search keys for the subjects of an in-toto statement (v0.1 or v1): each subject's sha256, sha384 and
+ * sha512 digest. Only for indexing: a payload that is not such a statement, or a malformed digest, gives no key and
+ * never stops the entry from being logged (the log does not judge statements; verifiers do).
+ */
+export function statementSubjectKeys(payloadType: string, payload: Uint8Array): string[] {
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE || payload.byteLength > LIMITS.envelopeBytes) return [];
+  let statement: unknown;
+  try {
+    statement = JSON.parse(utf8Decode(payload));
+  } catch {
+    return [];
+  }
+  const subjects = (statement as { subject?: unknown } | null)?.subject;
+  if (!Array.isArray(subjects)) return [];
+  const keys: string[] = [];
+  for (const subject of subjects.slice(0, MAX_INDEXED_SUBJECTS)) {
+    const digest = (subject as { digest?: unknown } | null)?.digest;
+    if (digest === null || typeof digest !== 'object') continue;
+    for (const [alg, bytes] of [['sha256', 32], ['sha384', 48], ['sha512', 64]] as const) {
+      const value = (digest as Record<string, unknown>)[alg];
+      if (typeof value === 'string' && value.length === bytes * 2 && /^[0-9a-fA-F]+$/.test(value)) keys.push(`${alg}:${value.toLowerCase()}`);
+    }
+  }
+  return keys;
 }

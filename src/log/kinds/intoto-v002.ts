@@ -16,7 +16,7 @@ import { pae } from '../../core/dsse.js';
 import { base64Encode, hexEncode } from '../../core/encoding.js';
 import { sha256, verifySignature } from '../../core/keys.js';
 import { distinct, matchSignatures, repeatedKey, type DsseVerifier } from './dsse-match.js';
-import { canonicalEntry, LIMITS, type CanonicalEntry } from './entry.js';
+import { canonicalEntry, LIMITS, statementSubjectKeys, type CanonicalEntry } from './entry.js';
 import { field, Problems } from './shape.js';
 import { failOn, takeVerifier, verifierFromPem, verifierSearchKeys } from './verifier.js';
 
@@ -110,5 +110,5 @@ export function intotoV002(spec: unknown): CanonicalEntry {
   // Rekor leaves the client's envelope hash out of its index ("we can't deterministically calculate this
   // server-side"); so do we: anyone could claim any hash.
   const keys = signatures.flatMap((sig) => verifierSearchKeys(sig.verifier.material));
-  return canonicalEntry('intoto', '0.0.2', body, [`sha256:${payloadHash}`, ...keys], payload.bytes);
+  return canonicalEntry('intoto', '0.0.2', body, [`sha256:${payloadHash}`, ...keys, ...statementSubjectKeys(payloadType, payload.bytes)], payload.bytes);
 }

@@ -7,6 +7,8 @@ export function registerLogV2(app: FastifyInstance, api: RekorV2Api, prefix = ''
 
   app.get<{ Params: { logIndex: string } }>(`${prefix}/api/v2/log/entries/:logIndex`, async (request) => api.entryByIndex(request.params.logIndex));
 
+  app.post(`${prefix}/api/v2/index/retrieve`, async (request) => api.searchIndex(request.body));
+
   app.get(`${prefix}/checkpoint`, async (_request, reply) => sendStatic(reply, await api.checkpoint()));
 
   app.get<{ Params: { '*': string } }>(`${prefix}/tile/*`, async (request, reply) => {
