@@ -9,12 +9,14 @@ import { execFile, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { needTools, podmanHost, type PodmanHost } from '../helpers/podman.js';
+import { missingTools, notInstalled, podmanHost, type PodmanHost } from '../helpers/podman.js';
+import { requireOrSkip } from '../helpers/requirements.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { freePort, tempDir } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
 
-const tools = needTools(['podman', 'buildah', 'runc']);
+const TOOLS = ['podman', 'buildah', 'runc'];
+const missingTooling = missingTools(TOOLS);
 const REPOSITORY = 'keyless/serve';
 const UID = 65532;
 
@@ -27,7 +29,7 @@ function exec(cmd: string, args: string[], env: Record<string, string> = {}, tim
 }
 const keyless = (args: string[], env: Record<string, string> = {}) => exec(process.execPath, [join(ROOT, 'bin', 'keyless.js'), ...args], env, 60_000);
 
-describe('the keyless serve container image, built with buildah, pushed, pulled and run with podman', { skip: tools.skip }, () => {
+describe('the keyless serve container image, built with buildah, pushed, pulled and run with podman', { skip: requireOrSkip(TOOLS.join(', '), missingTooling.length === 0, notInstalled(missingTooling)) }, () => {
   let registry: Registry;
   let builder: PodmanHost;
   let runner: PodmanHost;
@@ -36,7 +38,6 @@ describe('the keyless serve container image, built with buildah, pushed, pulled 
   const container = `keyless-test-${process.pid}`;
 
   before(async () => {
-    if (tools.required !== undefined) throw new Error(tools.required);
     registry = await startRegistry();
     builder = podmanHost([registry.host]);
     runner = podmanHost([registry.host], { run: true });

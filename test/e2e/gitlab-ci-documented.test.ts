@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gitlabProject, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { testClient } from '../helpers/oci-image.js';
-import { needTools, podmanHost, type PodmanHost } from '../helpers/podman.js';
+import { missingTools, notInstalled, podmanHost, type PodmanHost } from '../helpers/podman.js';
+import { requireOrSkip } from '../helpers/requirements.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { fakeReleaseFiles, sha256Hex, startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { startServe, type Served } from '../helpers/serve.js';
@@ -26,7 +27,8 @@ const PROJECT = 'my-group/my-project';
 const REGISTRY_USER = 'gitlab-ci-token';
 const EXAMPLE = join(ROOT, 'templates', 'examples', 'documented-jobs.gitlab-ci.yml');
 const RELEASE_PATH = '/api/v4/projects/tools%2Fkeyless/packages/generic/keyless/0.1.0';
-const tools = needTools(['podman', 'buildah']);
+const TOOLS = ['podman', 'buildah'];
+const missingTooling = missingTools(TOOLS);
 
 /** Replaces `from` with `to`, and insists that `from` was there: an edit that misses is a broken test. */
 function edit(text: string, from: string | RegExp, to: string): string {
@@ -37,7 +39,7 @@ function edit(text: string, from: string | RegExp, to: string): string {
 /** The example as a shell runner runs it: without the docker:dind service (see the opening comment). */
 const asShellRunner = (yaml: string): string => edit(yaml, '  services:\n    - docker:dind\n', '');
 
-describe('GitLab CI: the documented jobs (templates/examples/documented-jobs.gitlab-ci.yml) on a shell runner with podman', { skip: tools.skip }, () => {
+describe('GitLab CI: the documented jobs (templates/examples/documented-jobs.gitlab-ci.yml) on a shell runner with podman', { skip: requireOrSkip(TOOLS.join(', '), missingTooling.length === 0, notInstalled(missingTooling)) }, () => {
   let served: Served;
   let registry: Registry;
   let release: ReleaseServer;
@@ -47,7 +49,6 @@ describe('GitLab CI: the documented jobs (templates/examples/documented-jobs.git
   const files = fakeReleaseFiles();
 
   before(async () => {
-    if (tools.required !== undefined) throw new Error(tools.required);
     [served, registry, release] = await Promise.all([
       startServe(['--dev-oidc-issuer']),
       startRegistry({ kind: 'htpasswd', username: REGISTRY_USER, password }),

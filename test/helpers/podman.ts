@@ -18,21 +18,14 @@ export interface PodmanHost {
   remove(): void;
 }
 
-/** The tools that are missing from PATH, of `tools`. */
+/** The tools that are missing from PATH, of `tools`; with requireOrSkip (requirements.ts), why a test cannot run. */
 export function missingTools(tools: readonly string[]): string[] {
   return tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 }
 
-/**
- * `describe`'s skip option for tests that need `tools`: skipped with the reason where they are missing, except under
- * CI=true, where a missing tool must fail the run (the returned `required` is then the message to throw).
- */
-export function needTools(tools: readonly string[]): { skip: string | false; required: string | undefined } {
-  const missing = missingTools(tools);
-  if (missing.length === 0) return { skip: false, required: undefined };
-  const reason = `${missing.join(', ')} not installed (.ci/run installs them)`;
-  return process.env.CI === 'true' ? { skip: false, required: reason } : { skip: reason, required: undefined };
-}
+/** What requireOrSkip says of missing tools. */
+export const notInstalled = (missing: readonly string[]): string => `${missing.join(', ')} not installed (.ci/run installs them)`;
+
 
 /**
  * `run: true` also writes a containers.conf for `podman run` on this kind of machine (a VM with hybrid cgroups
