@@ -25,6 +25,12 @@ export default tseslint.config(
     },
   },
   {
+    // The one-file CLI's loader is CommonJS, because a Node single executable runs only CommonJS.
+    files: ['scripts/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'readonly', __filename: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // src/core is pure: no clock, no environment, no I/O (see ARCHITECTURE.md).
     files: ['src/core/**/*.ts'],
     rules: {
