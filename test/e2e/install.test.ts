@@ -5,9 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startProxy, type Proxy } from '../helpers/net-faults.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
 
@@ -30,6 +31,18 @@ const cacheDir = join(work, 'compile-cache');
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Ran {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { HOME: work, KEYLESS_COMPILE_CACHE: cacheDir, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As run, without blocking this process: for a command that talks to a server running in this process. */
+function runAsync(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env: { HOME: work, KEYLESS_COMPILE_CACHE: cacheDir, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** A fresh directory holding only `file`, copied in. */
@@ -113,6 +126,30 @@ describe('the single executable, alone, with no node on PATH', () => {
     assert.equal(tampered.code, 1);
     assert.match(tampered.stderr, /\[ERR_SIGNATURE\]\n$/);
   });
+});
+
+describe('behind an HTTP proxy (undici, stored gzipped in the one file, loaded on first use)', () => {
+  let proxy: Proxy;
+  before(async () => {
+    proxy = await startProxy();
+  });
+  after(async () => {
+    await proxy?.close();
+  });
+
+  for (const [what, file] of [['one-file CLI', 'keyless.cjs'], ['single executable', 'keyless-linux-x64']] as const) {
+    test(`the ${what} signs through HTTP_PROXY`, async () => {
+      const { dir, path } = alone(join(ROOT, 'dist', file));
+      writeFileSync(join(dir, 'artifact.txt'), `${what} behind a proxy\n`);
+      const before = proxy.seen.length;
+      const cmd = file === 'keyless.cjs' ? [process.execPath, path] : [path];
+      // The proxy runs in this process: the command must not block it.
+      const signed = await runAsync(cmd[0]!, [...cmd.slice(1), 'sign-blob', 'artifact.txt', '--bundle', 'artifact.sigstore.json', '--instance', served.url, '--yes'], dir,
+        { SIGSTORE_ID_TOKEN: token, HTTP_PROXY: proxy.url });
+      assert.equal(signed.code, 0, signed.stderr);
+      assert.ok(proxy.seen.slice(before).includes(new URL(served.url).host), `the proxy saw ${proxy.seen.slice(before).join(', ')}`);
+    });
+  }
 });
 
 describe('npm run release', () => {
