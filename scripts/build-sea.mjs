@@ -10,7 +10,7 @@
 // Options: --node VERSION --integrity sha512-… to embed another release.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,18 +53,48 @@ function nodeBinary() {
   return bin;
 }
 
+/**
+ * V8 code caches of the one-file CLI, one per command, made by the node binary the executable embeds (V8 accepts a
+ * cache only from the same V8 with the same flags, and only for the same source): the loader
+ * (scripts/one-file-loader.cjs) finds them among the executable's assets. `verify-blob` runs a real verification
+ * (test/vectors/v1-message), so the functions it needs are in its cache; the other commands print their usage,
+ * which compiles their modules' top level.
+ */
+function compileCaches(node, dir) {
+  const vectors = join(root, 'test', 'vectors', 'v1-message');
+  const runs = [
+    ['verify-blob', join(vectors, 'artifact'), '--bundle', join(vectors, 'bundle.json'), '--trusted-root', join(vectors, 'trusted_root.json'),
+      '--certificate-identity', 'https://gitlab.com/my-group/my-project//.gitlab-ci.yml@refs/heads/main', '--certificate-oidc-issuer', 'https://gitlab.com'],
+    ...['sign-blob', 'attest-blob', 'inspect', 'sign', 'verify', 'attest', 'verify-attestation', 'tree', 'npm', 'provenance', 'dev-token', 'log',
+      'sign-bundle', 'verify-bundle'].map((command) => [command, '--help']),
+    ['--version'],
+  ];
+  for (const args of runs) {
+    execFileSync(node, [cli, ...args], { env: { ...process.env, KEYLESS_COMPILE_CACHE: dir }, stdio: 'ignore' });
+  }
+  const assets = {};
+  for (const name of readdirSync(dir)) {
+    const command = /-x64-([a-z-]+)\.v8$/.exec(name)?.[1];
+    if (command !== undefined) assets[`compile-cache/${command}.v8`] = join(dir, name);
+  }
+  if (!('compile-cache/verify-blob.v8' in assets)) throw new Error(`no compile cache was made for verify-blob in ${dir}`);
+  return assets;
+}
+
 if (!existsSync(cli)) execFileSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { stdio: 'inherit' });
 const node = nodeBinary();
 const embedded = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 if (embedded !== `v${version}`) throw new Error(`${node} says ${embedded}, expected v${version}`);
 
 const work = join(root, '.cache', 'sea');
+rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
+const assets = compileCaches(node, join(work, 'compile-cache'));
 const blob = join(work, 'keyless.blob');
 const config = join(work, 'sea-config.json');
-// useCodeCache: V8 code for the loader is made now, by the embedded node; the bundle it loads keeps its own
-// per-command cache at run time (scripts/one-file-loader.cjs). No snapshot: the CLI reads argv and env at start.
-writeFileSync(config, JSON.stringify({ main: cli, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }, null, 2));
+// useCodeCache: V8 code for the loader is made now, by the embedded node; the bundle it loads comes with the
+// per-command caches made above. No snapshot: the CLI reads argv and env at start.
+writeFileSync(config, JSON.stringify({ main: cli, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets }, null, 2));
 execFileSync(node, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const binary = readFileSync(node);

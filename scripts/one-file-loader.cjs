@@ -9,13 +9,27 @@
 // `help` would not hold `verify-blob`'s functions). V8 checks that the cached code was made from this very
 // source by this V8 with these flags, and otherwise ignores it; the cache is then rewritten.
 // A cache file is code: it is read only from a directory that belongs to the user and that no one else can write.
-// KEYLESS_COMPILE_CACHE=DIR chooses the directory, KEYLESS_COMPILE_CACHE=0 turns the cache off.
+// KEYLESS_COMPILE_CACHE=DIR chooses the directory, KEYLESS_COMPILE_CACHE=0 turns the cache off. The single
+// executable carries caches for the common commands, made when it was built (see embeddedCache).
 const CODE = '__KEYLESS_CODE__';
 const CODE_ID = '__KEYLESS_CODE_ID__';
 
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
+
+/**
+ * In the single executable, the cache made at build time by the very node binary it embeds (scripts/build-sea.mjs),
+ * so that even its first run compiles little, and writes no cache of its own.
+ */
+function embeddedCache(name) {
+  try {
+    const sea = require('node:sea');
+    return sea.isSea() ? Buffer.from(sea.getRawAsset(`compile-cache/${name}.v8`)) : undefined;
+  } catch {
+    return undefined; // not a single executable, or no cache made for this command
+  }
+}
 
 function cacheDir() {
   const chosen = process.env.KEYLESS_COMPILE_CACHE;
@@ -49,6 +63,8 @@ if (file !== undefined) {
     // no cache yet: compile from source, then save one
   }
 }
+// A cache file, when there is one, was made because the embedded cache was missing or rejected.
+cachedData ??= embeddedCache(command);
 const script = new vm.Script(CODE, { filename: 'keyless.cjs', ...(cachedData ? { cachedData } : {}) });
 if (file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
   // At exit, so that the functions the command compiled are saved too. Written beside and renamed, so that a
