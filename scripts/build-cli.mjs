@@ -2,7 +2,8 @@
 // `npm run build:cli`: the one-file CLI, dist/keyless.cjs. src/cli/standalone.ts and everything it imports, bundled
 // by esbuild and wrapped in scripts/one-file-loader.cjs (which keeps a V8 compile cache; see there). It needs
 // Node.js >= 20.17 and no node_modules; the single executable (scripts/build-sea.mjs) runs the same file.
-// CommonJS rather than ESM: a single executable runs only CommonJS, and Node 20 starts it faster. What a single file cannot carry, and what we do instead:
+// CommonJS rather than ESM: a single executable runs only CommonJS, and Node 20 starts it faster.
+// What a single file cannot carry, and what we do instead:
 // - `serve`, `witness` and `log fsck` need native packages (better-sqlite3, pg): src/cli/commands/needs-package.ts
 //   stands in for them (exit 2, ERR_NEEDS_PACKAGE, "install the npm package"). The build fails if any server-only
 //   package (fastify, better-sqlite3, pg, prom-client) still reaches the bundle.
@@ -10,7 +11,7 @@
 //   rest of keyless. It is stored gzipped in a string and evaluated on first use, so a start without a proxy
 //   neither parses nor compiles it.
 // Commands stay lazy: main.ts imports each command on demand, which esbuild keeps as lazily run module wrappers.
-// Run after `npm run build` (tsc type-checks; esbuild only strips types).
+// It needs no `npm run build` first: esbuild reads src/ itself, stripping types without checking them (tsc does).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
