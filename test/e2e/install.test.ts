@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProxy, type Proxy } from '../helpers/net-faults.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
@@ -105,6 +105,19 @@ describe('the one-file CLI, alone in a directory with no node_modules', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^Usage: keyless inspect/);
     assert.notDeepEqual(readFileSync(join(own, file)), Buffer.alloc(good.length, 0x41));
+  });
+
+  test('a cache directory that others can write is not used (a cache file is code)', () => {
+    const { dir, path } = alone(join(ROOT, 'dist', 'keyless.cjs'));
+    const open = join(work, 'cache-open');
+    mkdirSync(open, { recursive: true });
+    chmodSync(open, 0o777);
+    const r = run(process.execPath, [path, 'inspect', '--help'], dir, { KEYLESS_COMPILE_CACHE: open });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(open), []);
+    chmodSync(open, 0o700);
+    assert.equal(run(process.execPath, [path, 'inspect', '--help'], dir, { KEYLESS_COMPILE_CACHE: open }).code, 0);
+    assert.equal(readdirSync(open).length, 1);
   });
 });
 
