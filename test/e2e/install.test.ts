@@ -145,6 +145,17 @@ describe('the single executable, alone, with no node on PATH', () => {
   });
 });
 
+describe('npm run build:sea', () => {
+  test('refuses a Node.js tarball whose integrity is not the expected one', () => {
+    const out = join(work, 'never-built');
+    const wrong = `sha512-${Buffer.alloc(64, 1).toString('base64')}`;
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-sea.mjs'), '--integrity', wrong, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /has integrity sha512-\S+, not the expected sha512-AQEB\S+: refusing to embed it/);
+    assert.equal(existsSync(out), false);
+  });
+});
+
 describe('behind an HTTP proxy (undici, stored gzipped in the one file, loaded on first use)', () => {
   let proxy: Proxy;
   before(async () => {
