@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gitlabProject, runPipeline } from '../helpers/gitlab-ci.js';
 import { startProxy, type Proxy } from '../helpers/net-faults.js';
+import { sha256Hex, startReleaseServer } from '../helpers/release-server.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
 
@@ -213,5 +215,42 @@ describe('npm run release', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /\[ERR_SIGNATURE\]\n$/);
     assert.ok(existsSync(join(dir, 'keyless-linux-x64.sigstore.json')));
+  });
+
+  test('the GitLab artifact template downloads keyless-linux-x64 of this release (not a stand-in) from a package registry, checks its pinned SHA-256, signs and verifies with it', async () => {
+    const release = await startReleaseServer();
+    const prefix = '/api/v4/projects/tools%2Fkeyless/packages/generic/keyless/0.1.0';
+    const exe = readFileSync(join(out, 'keyless-linux-x64'));
+    release.put(`${prefix}/keyless-linux-x64`, exe);
+    // The pin is what SHA256SUMS of the release says, as a user copies it into KEYLESS_SHA256.
+    const pin = /^([0-9a-f]{64}) {2}keyless-linux-x64$/m.exec(readFileSync(join(out, 'SHA256SUMS'), 'utf8'))![1]!;
+    assert.equal(pin, sha256Hex(exe));
+    const project = gitlabProject({
+      '.gitlab-ci.yml': `include:\n  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml\n\nstages:\n  - build\n  - verify\n\nbuild_and_sign_artifact:\n  stage: build\n  extends: .keyless-sign-blob\n  script:\n    - echo "This is a build artifact" > artifact.txt\n    - !reference [.keyless-sign-blob, script]\n\nverify_artifact:\n  stage: verify\n  extends: .keyless-verify-blob\n`,
+      'templates/Keyless-Sign-Artifact.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Artifact.gitlab-ci.yml'), 'utf8'),
+    });
+    made.push(project.dir);
+    try {
+      const r = await runPipeline(project, {
+        variables: {
+          SIGSTORE_ID_TOKEN: token,
+          KEYLESS_INSTANCE: served.url,
+          KEYLESS_TRUSTED_ROOT: join(served.dataDir, 'trusted_root.json'),
+          KEYLESS_CERTIFICATE_IDENTITY: identity,
+          KEYLESS_CERTIFICATE_OIDC_ISSUER: served.url,
+          CI_API_V4_URL: `${release.url}/api/v4`,
+          CI_JOB_TOKEN: 'job-token-not-a-secret',
+          KEYLESS_PROJECT: 'tools%2Fkeyless',
+          KEYLESS_SHA256: pin,
+        },
+      });
+      const explain = `gitlab-ci-local exited ${r.status}:\n${r.output}`;
+      assert.equal(r.jobs.get('build_and_sign_artifact'), 'PASS', explain);
+      assert.equal(r.jobs.get('verify_artifact'), 'PASS', explain);
+      assert.match(r.jobOutput('verify_artifact'), /Verified OK/, explain);
+      assert.equal(release.requests.filter((q) => q.path === `${prefix}/keyless-linux-x64`).length, 2, 'each job downloaded the executable');
+    } finally {
+      await release.stop();
+    }
   });
 });
