@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', '.cache/'] },
+  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'release/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,6 +23,12 @@ export default tseslint.config(
       ],
       eqeqeq: ['error', 'smart'],
     },
+  },
+  {
+    // The one-file CLI's loader is CommonJS, because a Node single executable runs only CommonJS.
+    files: ['scripts/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'readonly', __filename: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // src/core is pure: no clock, no environment, no I/O (see ARCHITECTURE.md).

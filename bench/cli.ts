@@ -2,7 +2,12 @@
 // - `keyless sign-blob` against a local `keyless serve` (certificate, Rekor v2 entry, timestamp, verify-before-write);
 // - `keyless verify-blob` next to the sigstore-js CLI (`sigstore verify`, @sigstore/cli, trust through our TUF
 //   repository) on the same bundle, in the same run, with the ratio.
-// Aims: signing under 0.5 s; verifying in a quarter of sigstore-js's time. Env: BENCH_RUNS (default 10).
+// - cold start of `verify-blob` (one new process per run) for each way keyless is installed: the npm package
+//   (bin/keyless.js), the one-file CLI (dist/keyless.cjs, with and without its V8 compile cache) and the single
+//   executable (dist/keyless-linux-x64), each as a ratio to `sigstore verify` and to a bare `node -e ''`.
+//   The runs are interleaved (one of each per round) so that a machine whose load changes slows all alike.
+// Aims: signing under 0.5 s; verify-blob in ≤ 0.25 of sigstore-js's time and ≤ 1.5 of bare node's.
+// Env: BENCH_RUNS (default 10). Needs `npm run build:cli` and `npm run build:sea` (bench:cli runs them).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +17,8 @@ import { ROOT } from '../test/helpers/vectors.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const KEYLESS = join(ROOT, 'bin', 'keyless.js');
+const ONE_FILE = join(ROOT, 'dist', 'keyless.cjs');
+const SEA = join(ROOT, 'dist', 'keyless-linux-x64');
 const SIGSTORE = join(ROOT, 'node_modules', '.bin', 'sigstore');
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
@@ -47,24 +54,48 @@ try {
   writeFileSync(join(work, 'signing_config.v1.json'), JSON.stringify(config));
   const signV1 = Array.from({ length: RUNS }, () => timed(process.execPath, [KEYLESS, 'sign-blob', artifact, '--bundle', bundle, '--signing-config', join(work, 'signing_config.v1.json'),
     '--trusted-root', join(served.dataDir, 'trusted_root.json'), '--yes', '--identity-token', token]));
-  const verifyArgs = (b: string) => [KEYLESS, 'verify-blob', artifact, '--bundle', b, '--trusted-root', join(served.dataDir, 'trusted_root.json'), '--certificate-identity', identity, '--certificate-oidc-issuer', served.url];
+  const trust = ['--trusted-root', join(served.dataDir, 'trusted_root.json'), '--certificate-identity', identity, '--certificate-oidc-issuer', served.url];
+  const verifyArgs = (b: string) => [KEYLESS, 'verify-blob', artifact, '--bundle', b, ...trust];
   const verifyKeylessV2 = Array.from({ length: RUNS }, () => timed(process.execPath, verifyArgs(join(work, 'v2.bundle'))));
-  const verifyKeyless = Array.from({ length: RUNS }, () => timed(process.execPath, verifyArgs(bundle)));
+
+  // Cold starts, interleaved. The compile caches live in a directory of this run; "no cache" turns it off, which
+  // is what the first run after installing (or after an upgrade of node) costs.
+  const cacheDir = join(work, 'compile-cache');
+  const withCache = { ...process.env, KEYLESS_COMPILE_CACHE: cacheDir };
+  const noCache = { ...process.env, KEYLESS_COMPILE_CACHE: '0' };
+  const oneFileArgs = [ONE_FILE, 'verify-blob', artifact, '--bundle', bundle, ...trust];
+  const seaArgs = ['verify-blob', artifact, '--bundle', bundle, ...trust];
   const cache = join(work, 'tuf-cache');
-  const verifySigstore = Array.from({ length: RUNS }, () =>
-    timed(SIGSTORE, ['verify', bundle, '--blob-file', artifact, '--certificate-identity-uri', identity, '--certificate-issuer', served.url,
-      '--tuf-mirror-url', `${served.url}/tuf`, '--tuf-root-path', join(served.dataDir, 'tuf', 'root.json'), '--tuf-cache-path', cache]));
+  const cases: { name: string; run: () => number }[] = [
+    { name: "bare node -e ''", run: () => timed(process.execPath, ['-e', '']) },
+    { name: 'sigstore verify (@sigstore/cli, TUF from the instance)', run: () => timed(SIGSTORE, ['verify', bundle, '--blob-file', artifact, '--certificate-identity-uri', identity,
+      '--certificate-issuer', served.url, '--tuf-mirror-url', `${served.url}/tuf`, '--tuf-root-path', join(served.dataDir, 'tuf', 'root.json'), '--tuf-cache-path', cache]) },
+    { name: 'keyless verify-blob, npm package (bin/keyless.js)', run: () => timed(process.execPath, verifyArgs(bundle)) },
+    { name: 'keyless verify-blob, one-file CLI, compile cache', run: () => timed(process.execPath, oneFileArgs, withCache) },
+    { name: 'keyless verify-blob, one-file CLI, no compile cache', run: () => timed(process.execPath, oneFileArgs, noCache) },
+    // The executable carries its compile caches (made at build time), so it has no "first run" of its own.
+    { name: 'keyless verify-blob, single executable', run: () => timed(SEA, seaArgs, noCache) },
+    { name: 'single executable start-up (--version)', run: () => timed(SEA, ['--version'], withCache) },
+    { name: 'one-file CLI start-up (--version)', run: () => timed(process.execPath, [ONE_FILE, '--version'], withCache) },
+  ];
+  // One unmeasured round fills the caches (compile caches, TUF cache, the page cache).
+  for (const c of cases) c.run();
+  const times = cases.map(() => [] as number[]);
+  for (let i = 0; i < RUNS; i++) cases.forEach((c, j) => times[j]!.push(c.run()));
+  const med = times.map(median);
+  const [bare, sigstore] = [med[0]!, med[1]!];
 
   const s = median(sign);
-  const k = median(verifyKeyless);
-  const j = median(verifySigstore);
-  console.log(`bench:cli — median wall time of ${RUNS} whole CLI runs against keyless serve on loopback`);
+  console.log(`bench:cli — median wall time of ${RUNS} whole CLI runs against keyless serve on loopback (node ${process.version})`);
   console.log(`keyless sign-blob (Rekor v2 + TSA)  ${s.toFixed(0).padStart(6)} ms   (aim < 500 ms)`);
   console.log(`keyless sign-blob (Rekor v1 + TSA)  ${median(signV1).toFixed(0).padStart(6)} ms`);
   console.log(`keyless verify-blob (v2 bundle)     ${median(verifyKeylessV2).toFixed(0).padStart(6)} ms`);
-  console.log(`keyless verify-blob (v1 bundle)     ${k.toFixed(0).padStart(6)} ms`);
-  console.log(`sigstore verify (v1 bundle; @sigstore/cli, TUF from the instance) ${j.toFixed(0).padStart(6)} ms`);
-  console.log(`ratio: keyless verify-blob takes ${(k / j).toFixed(2)} of sigstore-js's time (aim ≤ 0.25); ${(j / k).toFixed(1)}x faster`);
+  console.log('');
+  console.log(`cold start, v1 bundle, ${RUNS} interleaved rounds           median ms   ÷ sigstore verify (aim ≤ 0.25)   ÷ bare node (aim ≤ 1.5)`);
+  cases.forEach((c, j) => {
+    const m = med[j]!;
+    console.log(`${c.name.padEnd(58)}${m.toFixed(0).padStart(6)}   ${(m / sigstore).toFixed(2).padStart(8)}   ${(m / bare).toFixed(2).padStart(8)}`);
+  });
 } finally {
   await served.stop();
   rmSync(work, { recursive: true, force: true });

@@ -58,7 +58,8 @@ export type ErrorCode =
   | 'ERR_WITNESS_PROOF' // the consistency proof or the empty-tree/equal-size root check fails; HTTP 422
   | 'ERR_WITNESS_STATE' // the witness's durable state is missing or unusable; it refuses to start
   // CLI
-  | 'ERR_USAGE';
+  | 'ERR_USAGE'
+  | 'ERR_NEEDS_PACKAGE'; // the one-file CLI or the single executable lacks this command (native packages): install the npm package
 
 export class KeylessError extends Error {
   override readonly name = 'KeylessError';

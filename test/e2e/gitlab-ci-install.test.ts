@@ -57,7 +57,7 @@ describe('GitLab templates: keyless from the release files, checked against a pi
   before(async () => {
     [served, release] = await Promise.all([startServe(['--dev-oidc-issuer']), startReleaseServer()]);
     release.put(`${RELEASE_PATH}/keyless-linux-x64`, files['keyless-linux-x64']);
-    release.put(`${RELEASE_PATH}/keyless.mjs`, files['keyless.mjs']);
+    release.put(`${RELEASE_PATH}/keyless.cjs`, files['keyless.cjs']);
     release.put(`/mirror/keyless-linux-x64`, files['keyless-linux-x64']);
   });
   after(async () => {
@@ -161,14 +161,14 @@ describe('GitLab templates: keyless from the release files, checked against a pi
     assert.deepEqual(release.requests.slice(from), [{ path: '/mirror/keyless-linux-x64', jobToken: undefined }]);
   });
 
-  it('uses keyless.mjs (with Node.js) when KEYLESS_FILE says so, pinned by KEYLESS_MJS_SHA256', async () => {
+  it('uses keyless.cjs (with Node.js) when KEYLESS_FILE says so, pinned by KEYLESS_CJS_SHA256', async () => {
     const from = release.requests.length;
-    const r = await run(newProject(), { KEYLESS_FILE: 'keyless.mjs', KEYLESS_MJS_SHA256: sha256Hex(files['keyless.mjs']), KEYLESS_SHA256: '' }, ['build_and_sign_artifact']);
+    const r = await run(newProject(), { KEYLESS_FILE: 'keyless.cjs', KEYLESS_CJS_SHA256: sha256Hex(files['keyless.cjs']), KEYLESS_SHA256: '' }, ['build_and_sign_artifact']);
     assert.equal(r.jobs.get('build_and_sign_artifact'), 'PASS', explain(r));
-    assert.deepEqual(release.requests.slice(from).map((q) => q.path), [`${RELEASE_PATH}/keyless.mjs`]);
-    const wrong = await run(newProject(), { KEYLESS_FILE: 'keyless.mjs', KEYLESS_MJS_SHA256: pin }, ['build_and_sign_artifact']);
+    assert.deepEqual(release.requests.slice(from).map((q) => q.path), [`${RELEASE_PATH}/keyless.cjs`]);
+    const wrong = await run(newProject(), { KEYLESS_FILE: 'keyless.cjs', KEYLESS_CJS_SHA256: pin }, ['build_and_sign_artifact']);
     assert.equal(wrong.jobs.get('build_and_sign_artifact'), 'FAIL', explain(wrong));
-    assert.match(wrong.jobOutput('build_and_sign_artifact'), /keyless: refusing to run \S+\/keyless\.mjs: its SHA-256 is [0-9a-f]{64}, but KEYLESS_MJS_SHA256 pins/, explain(wrong));
+    assert.match(wrong.jobOutput('build_and_sign_artifact'), /keyless: refusing to run \S+\/keyless\.cjs: its SHA-256 is [0-9a-f]{64}, but KEYLESS_CJS_SHA256 pins/, explain(wrong));
   });
 
   it('the install step alone, in dash with wget and no curl (as on Alpine)', async () => {

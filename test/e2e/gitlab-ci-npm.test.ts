@@ -26,7 +26,7 @@ describe('GitLab CI: templates/Keyless-npm-Publish.gitlab-ci.yml publishes with 
   before(async () => {
     [served, npm, release] = await Promise.all([startServe(['--dev-oidc-issuer']), startVerdaccio(), startReleaseServer()]);
     release.put(`${RELEASE_PATH}/keyless-linux-x64`, files['keyless-linux-x64']);
-    release.put(`${RELEASE_PATH}/keyless.mjs`, files['keyless.mjs']);
+    release.put(`${RELEASE_PATH}/keyless.cjs`, files['keyless.cjs']);
     project = gitlabProject({
       '.gitlab-ci.yml': 'include:\n  - local: templates/Keyless-npm-Publish.gitlab-ci.yml\n\npublish:\n  stage: deploy\n  extends: .keyless-npm-publish\n',
       'templates/Keyless-npm-Publish.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-npm-Publish.gitlab-ci.yml'), 'utf8'),
@@ -62,7 +62,7 @@ describe('GitLab CI: templates/Keyless-npm-Publish.gitlab-ci.yml publishes with 
         KEYLESS_INSTANCE: served.url,
         KEYLESS_PROJECT: '42',
         KEYLESS_SHA256: sha256Hex(files['keyless-linux-x64']),
-        KEYLESS_MJS_SHA256: sha256Hex(files['keyless.mjs']),
+        KEYLESS_CJS_SHA256: sha256Hex(files['keyless.cjs']),
         NPM_REGISTRY: npm.url,
         NPM_TOKEN: npm.token,
       },

@@ -1,7 +1,7 @@
 // A loopback HTTP server that stands in for a GitLab generic package registry holding keyless's release files
 // (`GET <prefix>/<file>`), and the release files themselves, made for speed from this checkout: the
 // "keyless-linux-x64" is a shell script that runs this checkout's CLI (the real one is a Node single executable),
-// and "keyless.mjs" imports it. Every request is recorded with its JOB-TOKEN header, so tests see who sent the
+// and "keyless.cjs" imports it. Every request is recorded with its JOB-TOKEN header, so tests see who sent the
 // job token where.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -27,10 +27,10 @@ export interface ReleaseServer {
 export const sha256Hex = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The release files a template downloads, standing in for the real ones (see the opening comment). */
-export function fakeReleaseFiles(): { 'keyless-linux-x64': string; 'keyless.mjs': string } {
+export function fakeReleaseFiles(): { 'keyless-linux-x64': string; 'keyless.cjs': string } {
   return {
     'keyless-linux-x64': `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin', 'keyless.js')}' "$@"\n`,
-    'keyless.mjs': `// stands in for the one-file CLI\nawait import(${JSON.stringify(pathToFileURL(join(ROOT, 'bin', 'keyless.js')).href)});\n`,
+    'keyless.cjs': `// stands in for the one-file CLI (CommonJS, as the real one is)\nvoid import(${JSON.stringify(pathToFileURL(join(ROOT, 'bin', 'keyless.js')).href)});\n`,
   };
 }
 

@@ -1,4 +1,5 @@
-// Starts Verdaccio (the dev dependency) offline on a loopback port with a temporary storage, and creates a user.
+// Starts Verdaccio (the dev dependency) on a loopback port with a temporary storage, and creates a user. Offline by
+// default; with `uplink`, packages it does not hold are proxied from that registry (to install a package's dependencies).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,13 +18,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startVerdaccio(): Promise<Verdaccio> {
+export async function startVerdaccio(opts: { uplink?: string } = {}): Promise<Verdaccio> {
   const dir = tempDir('keyless-verdaccio-');
   const storage = join(dir, 'storage');
   const config = join(dir, 'config.yaml');
   writeFileSync(config, [
-    `storage: ${storage}`, 'auth:', '  htpasswd:', `    file: ${join(dir, 'htpasswd')}`, '    max_users: 100', 'uplinks: {}',
-    'packages:', "  '**':", '    access: $all', '    publish: $authenticated', 'log: { type: stdout, format: pretty, level: warn }', '',
+    `storage: ${storage}`, 'auth:', '  htpasswd:', `    file: ${join(dir, 'htpasswd')}`, '    max_users: 100',
+    ...(opts.uplink === undefined ? ['uplinks: {}'] : ['uplinks:', '  upstream:', `    url: ${opts.uplink}`, '    timeout: 60s']),
+    'packages:', "  '**':", '    access: $all', '    publish: $authenticated', ...(opts.uplink === undefined ? [] : ['    proxy: upstream']),
+    'log: { type: stdout, format: pretty, level: warn }', '',
   ].join('\n'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
