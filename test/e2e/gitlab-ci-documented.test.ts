@@ -9,12 +9,11 @@
 // What the harness changes, and why: GitLab's shell executor ignores `image:` and `services:`, gitlab-ci-local
 // ignores only `image:` (--force-shell-executor) and would start docker:dind, so the harness drops the service.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { gitlabProject, pipelineIdToken, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { testClient } from '../helpers/oci-image.js';
 import { missingTools, notInstalled, podmanHost, type PodmanHost } from '../helpers/podman.js';
 import { requireOrSkip } from '../helpers/requirements.js';
@@ -76,12 +75,7 @@ describe('GitLab CI: the documented jobs (templates/examples/documented-jobs.git
     projects.push(made);
     return made;
   };
-  const idToken = (project: GitlabProject): string => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url,
-      '--project', PROJECT, '--ref', 'main', '--ref-type', 'branch', '--sha', project.sha, '--pipeline-source', 'push'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const idToken = (project: GitlabProject): string => pipelineIdToken(served, PROJECT, project.sha);
   /**
    * The variables GitLab would give the jobs: the ID token, the registry's predefined variables, this GitLab's URLs
    * (here the dev issuer's: it signs certificates for https://<its host>/<project>//<CI file>@<ref>), and the project's

@@ -9,12 +9,11 @@
 // run: the test builds and pushes the image beforehand with keyless's OCI client (test/helpers/oci-image.ts), and
 // hands its URI and digest to the pipeline as IMAGE_URI and IMAGE_DIGEST, which is what those steps would produce.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, keylessOnPath, previewPipeline, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { gitlabProject, keylessOnPath, pipelineIdToken, previewPipeline, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { pushImage, testClient, type PushedImage } from '../helpers/oci-image.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { startServe, type Served } from '../helpers/serve.js';
@@ -119,12 +118,7 @@ describe('GitLab CI: an image signed with templates/Keyless-Sign-Image.gitlab-ci
   });
 
   /** The job's ID token, as GitLab would put it in SIGSTORE_ID_TOKEN: this project, branch main, this commit. */
-  const idToken = (): string => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url,
-      '--project', PROJECT, '--ref', 'main', '--ref-type', 'branch', '--sha', project.sha, '--pipeline-source', 'push'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const idToken = (): string => pipelineIdToken(served, PROJECT, project.sha);
   const identity = (ref: string) => `https://${new URL(served.url).host}/${PROJECT}//.gitlab-ci.yml@refs/heads/${ref}`;
   const run = (jobs?: string[], variables: Record<string, string> = {}): Promise<PipelineRun> =>
     runPipeline(project, {

@@ -9,7 +9,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { artifactTemplatePipeline, artifactTemplateProject, pipelineIdToken, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { fakeReleaseFiles, sha256Hex, startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
@@ -29,24 +29,7 @@ function installBlock(text: string): string {
   return m[1]!.replace(/^ {6}/gm, '');
 }
 
-const pipeline = `include:
-  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml
-
-stages:
-  - build
-  - verify
-
-build_and_sign_artifact:
-  stage: build
-  extends: .keyless-sign-blob
-  script:
-    - echo "This is a build artifact" > artifact.txt
-    - !reference [.keyless-sign-blob, script]
-
-verify_artifact:
-  stage: verify
-  extends: .keyless-verify-blob
-`;
+const pipeline = artifactTemplatePipeline();
 
 describe('GitLab templates: keyless from the release files, checked against a pinned SHA-256', () => {
   let served: Served;
@@ -66,16 +49,11 @@ describe('GitLab templates: keyless from the release files, checked against a pi
     assert.equal(await served?.stop(), 0);
   });
   const newProject = (): GitlabProject => {
-    const made = gitlabProject({ '.gitlab-ci.yml': pipeline, 'templates/Keyless-Sign-Artifact.gitlab-ci.yml': template('Keyless-Sign-Artifact.gitlab-ci.yml') });
+    const made = artifactTemplateProject(pipeline);
     dirs.push(made.dir);
     return made;
   };
-  const idToken = (project: GitlabProject): string => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url,
-      '--project', PROJECT, '--ref', 'main', '--ref-type', 'branch', '--sha', project.sha, '--pipeline-source', 'push'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const idToken = (project: GitlabProject): string => pipelineIdToken(served, PROJECT, project.sha);
   /** No keyless on PATH: the job must install it. CI_API_V4_URL and CI_JOB_TOKEN are what GitLab predefines. */
   const run = (project: GitlabProject, variables: Record<string, string>, jobs?: string[]): Promise<PipelineRun> =>
     runPipeline(project, {

@@ -4,12 +4,11 @@
 // templates/Keyless-Sign-Artifact.gitlab-ci.yml. The bundles the jobs leave behind also verify in @sigstore/verify,
 // and a verify job that expects another ref fails with the identity error.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitlabProject, keylessOnPath, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
+import { artifactTemplatePipeline, gitlabProject, keylessOnPath, pipelineIdToken, runPipeline, type GitlabProject, type PipelineRun } from '../helpers/gitlab-ci.js';
 import { startServe, type Served } from '../helpers/serve.js';
 import { ROOT } from '../helpers/vectors.js';
 
@@ -84,27 +83,10 @@ verify_artifact_other_ref:
 
 /** A pipeline that uses the template: the same two jobs, written with `extends:` and the template's variables. */
 function templatePipeline(instanceUrl: string): string {
-  return `include:
-  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml
-
-stages:
-  - build
-  - verify
-
-build_and_sign_artifact:
-  stage: build
-  extends: .keyless-sign-blob
-  script:
-    - echo "This is a build artifact" > artifact.txt
-    - !reference [.keyless-sign-blob, script]
-
-verify_artifact:
-  stage: verify
-  extends: .keyless-verify-blob
-  variables:
-    KEYLESS_CERTIFICATE_IDENTITY: "https://${new URL(instanceUrl).host}/\${CI_PROJECT_PATH}//.gitlab-ci.yml@refs/heads/\${CI_COMMIT_REF_NAME}"
-    KEYLESS_CERTIFICATE_OIDC_ISSUER: "${instanceUrl}"
-`;
+  return artifactTemplatePipeline({
+    KEYLESS_CERTIFICATE_IDENTITY: `https://${new URL(instanceUrl).host}/\${CI_PROJECT_PATH}//.gitlab-ci.yml@refs/heads/\${CI_COMMIT_REF_NAME}`,
+    KEYLESS_CERTIFICATE_OIDC_ISSUER: instanceUrl,
+  });
 }
 
 describe('GitLab CI: the documented sign and verify jobs, run by gitlab-ci-local against a keyless instance', () => {
@@ -126,12 +108,7 @@ describe('GitLab CI: the documented sign and verify jobs, run by gitlab-ci-local
   };
 
   /** The job's ID token, as GitLab would put it in SIGSTORE_ID_TOKEN: this project, this ref, this commit. */
-  const idToken = (project: GitlabProject, ref = 'main'): string => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url,
-      '--project', PROJECT, '--ref', ref, '--ref-type', 'branch', '--sha', project.sha, '--pipeline-source', 'push'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const idToken = (project: GitlabProject, ref = 'main'): string => pipelineIdToken(served, PROJECT, project.sha, ref);
   const identity = (ref: string) => `https://${new URL(served.url).host}/${PROJECT}//.gitlab-ci.yml@refs/heads/${ref}`;
   const run = (project: GitlabProject, jobs?: string[]): Promise<PipelineRun> =>
     runPipeline(project, {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitlabProject, runPipeline } from '../helpers/gitlab-ci.js';
+import { artifactTemplatePipeline, artifactTemplateProject, runPipeline } from '../helpers/gitlab-ci.js';
 import { startProxy, type Proxy } from '../helpers/net-faults.js';
 import { sha256Hex, startReleaseServer } from '../helpers/release-server.js';
 import { startServe, tempDir, type Served } from '../helpers/serve.js';
@@ -225,10 +225,7 @@ describe('npm run release', () => {
     // The pin is what SHA256SUMS of the release says, as a user copies it into KEYLESS_SHA256.
     const pin = /^([0-9a-f]{64}) {2}keyless-linux-x64$/m.exec(readFileSync(join(out, 'SHA256SUMS'), 'utf8'))![1]!;
     assert.equal(pin, sha256Hex(exe));
-    const project = gitlabProject({
-      '.gitlab-ci.yml': `include:\n  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml\n\nstages:\n  - build\n  - verify\n\nbuild_and_sign_artifact:\n  stage: build\n  extends: .keyless-sign-blob\n  script:\n    - echo "This is a build artifact" > artifact.txt\n    - !reference [.keyless-sign-blob, script]\n\nverify_artifact:\n  stage: verify\n  extends: .keyless-verify-blob\n`,
-      'templates/Keyless-Sign-Artifact.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Artifact.gitlab-ci.yml'), 'utf8'),
-    });
+    const project = artifactTemplateProject(artifactTemplatePipeline());
     made.push(project.dir);
     try {
       const r = await runPipeline(project, {

@@ -8,7 +8,7 @@
  * gitlab-ci-local parses `id_tokens:` but mints nothing: callers pass the token as a variable, like GitLab does.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from './serve.js';
 import { ROOT } from './vectors.js';
@@ -125,4 +125,49 @@ export function previewPipeline(project: GitlabProject): string {
   const r = spawnSync(process.execPath, [GITLAB_CI_LOCAL, '--preview', '--no-color'], { cwd: project.dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
   if (r.status !== 0) throw new Error(`gitlab-ci-local --preview failed: ${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/**
+ * The ID token GitLab puts in a job's SIGSTORE_ID_TOKEN (`id_tokens:`) for a push pipeline of `projectPath` on branch
+ * `ref` at commit `sha`, minted by the dev issuer of the keyless instance at `instance`.
+ */
+export function pipelineIdToken(instance: { readonly dataDir: string; readonly url: string }, projectPath: string, sha: string, ref = 'main'): string {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', instance.dataDir, '--issuer', instance.url,
+    '--project', projectPath, '--ref', ref, '--ref-type', 'branch', '--sha', sha, '--pipeline-source', 'push'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`keyless dev-token failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * GitLab's two artifact jobs written with templates/Keyless-Sign-Artifact.gitlab-ci.yml (`extends:`), as its usage
+ * comment shows; `verifyVariables` are added to the verify job.
+ */
+export function artifactTemplatePipeline(verifyVariables: Record<string, string> = {}): string {
+  const variables = Object.entries(verifyVariables);
+  return `include:
+  - local: templates/Keyless-Sign-Artifact.gitlab-ci.yml
+
+stages:
+  - build
+  - verify
+
+build_and_sign_artifact:
+  stage: build
+  extends: .keyless-sign-blob
+  script:
+    - echo "This is a build artifact" > artifact.txt
+    - !reference [.keyless-sign-blob, script]
+
+verify_artifact:
+  stage: verify
+  extends: .keyless-verify-blob
+${variables.length === 0 ? '' : `  variables:\n${variables.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('')}`}`;
+}
+
+/** A project with `pipeline` as its .gitlab-ci.yml and a copy of the artifact template beside it (`include: local:`). */
+export function artifactTemplateProject(pipeline: string): GitlabProject {
+  return gitlabProject({
+    '.gitlab-ci.yml': pipeline,
+    'templates/Keyless-Sign-Artifact.gitlab-ci.yml': readFileSync(join(ROOT, 'templates', 'Keyless-Sign-Artifact.gitlab-ci.yml'), 'utf8'),
+  });
 }
