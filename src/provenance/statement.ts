@@ -1,6 +1,6 @@
 /** in-toto Statement and SLSA provenance types, and the type URIs npm writes. */
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE } from '../core/dsse.js';
 export const IN_TOTO_STATEMENT_V01 = 'https://in-toto.io/Statement/v0.1';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V02 = 'https://slsa.dev/provenance/v0.2';

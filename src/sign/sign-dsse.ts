@@ -7,7 +7,7 @@ import { pae } from '../core/dsse.js';
 import type { Artifact } from '../verify/artifact.js';
 import { createBundle, type SignerOptions, type SignResult } from './create-bundle.js';
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE } from '../core/dsse.js';
 
 export interface SignDsseOptions extends SignerOptions {
   readonly payload: Uint8Array;

@@ -7,13 +7,13 @@
  */
 import { KeylessError } from '../core/errors.js';
 import { bytesEqual, hexEncode, utf8Decode } from '../core/encoding.js';
-import { pae } from '../core/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, pae } from '../core/dsse.js';
 import { digest, verifySignature, type PublicKey } from '../core/keys.js';
 import { verifyPrehashed } from '../core/prehash.js';
 import type { DsseContent, MessageSignatureContent } from '../bundle/index.js';
 import { artifactDigest, PROTO_HASH_NAMES, type Artifact, type HashName } from './artifact.js';
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE };
 
 export interface InTotoStatement {
   readonly _type: string;

@@ -3,6 +3,7 @@
  * keys under which the log's search index (`POST /api/v1/index/retrieve`) finds the entry.
  */
 import { canonicalize } from '../../core/canonical-json.js';
+import { IN_TOTO_PAYLOAD_TYPE } from '../../core/dsse.js';
 import { utf8Decode, utf8Encode } from '../../core/encoding.js';
 
 export type EntryKind = 'hashedrekord' | 'dsse' | 'intoto';
@@ -61,8 +62,6 @@ export function canonicalEntry(kind: EntryKind, apiVersion: string, stored: unkn
   });
 }
 
-/** The in-toto payload type (DSSE), the one whose statements name subjects. */
-const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** At most this many subjects of one statement are indexed; a statement may name more, the entry is logged anyway. */
 const MAX_INDEXED_SUBJECTS = 256;
 

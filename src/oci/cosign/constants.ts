@@ -44,5 +44,5 @@ export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
  */
 export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE } from '../../core/dsse.js';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
