@@ -4,9 +4,10 @@
  * fetches each entry from its log's API and checks it there, so nothing here is trusted as proof. Times are the
  * instance's own record of when it sequenced each entry (a Rekor v2 entry carries none the log signs). HTTP-free.
  */
-import { hexEncode, utf8Decode } from '../core/encoding.js';
+import { hexEncode } from '../core/encoding.js';
 import { KeylessError } from '../core/errors.js';
 import type { TransparencyLog } from './log.js';
+import { kindVersionOf } from './rekor-v2.js';
 import type { StoredEntry } from './store/types.js';
 
 export interface ExplorerLog {
@@ -150,10 +151,10 @@ function parseCursor(text: string | undefined, names: readonly string[]): Map<st
 
 function kindOf(entry: StoredEntry): { kind: string; apiVersion: string } {
   try {
-    const { kind, apiVersion } = JSON.parse(utf8Decode(entry.body)) as { kind?: unknown; apiVersion?: unknown };
-    if (typeof kind === 'string' && typeof apiVersion === 'string') return { kind, apiVersion };
+    const { kind, version } = kindVersionOf(entry.body);
+    return { kind, apiVersion: version };
   } catch {
     // A body the log wrote but cannot read back is for fsck to report; the list shows it as unknown.
+    return { kind: 'unknown', apiVersion: '' };
   }
-  return { kind: 'unknown', apiVersion: '' };
 }

@@ -120,8 +120,8 @@ export class RekorV2Api {
   }
 }
 
-/** `kind` and `apiVersion` of a stored canonical body; the log wrote it, so anything else is a storage fault. */
-function kindVersionOf(body: Uint8Array): { kind: string; version: string } {
+/** `kind` and `apiVersion` of a stored canonical body; the log wrote it, so anything else is a storage fault (ERR_STORE). */
+export function kindVersionOf(body: Uint8Array): { kind: string; version: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(body));
