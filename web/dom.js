@@ -4,7 +4,15 @@
 
 /** `h('p', { class: 'x' }, 'text', node, …)`; attributes named `on…` are event listeners. */
 export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
+  return fill(document.createElement(tag), attrs, children);
+}
+
+/** `h` for SVG elements (the chart), which need their namespace. */
+export function svg(tag, attrs = {}, ...children) {
+  return fill(document.createElementNS('http://www.w3.org/2000/svg', tag), attrs, children);
+}
+
+function fill(el, attrs, children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
     if (name.startsWith('on')) el.addEventListener(name.slice(2), value);

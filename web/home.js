@@ -1,11 +1,10 @@
 // The home page: each log's size and latest checkpoint (its signature checked here, with WebCrypto, against the
 // instance's trusted_root.json, and witness cosignatures listed), appends per hour over the last day (inline SVG),
 // and the newest entries of all logs, paged. The sizes and roots shown are the signed checkpoint's, not the JSON's.
-/* global document */
 import { activity, explorerLogs, recentEntries } from './api.js';
 import { signedBy, trustedLogKeys, verifyCheckpointSignature } from './checkpoint.js';
 import { hex, isKeylessError, ProofError } from './dist/core.js';
-import { fields, h, section } from './dom.js';
+import { fields, h, section, svg } from './dom.js';
 import { entryAt } from './lookup.js';
 import { renderCheck } from './check.js';
 import { LOG_LABELS, listRows, listTable } from './view.js';
@@ -151,16 +150,6 @@ async function decoded(entries) {
     return d && Object.assign(d, { time: e.integratedTime });
   }));
   return found.filter((d) => d !== undefined);
-}
-
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
-  for (const child of children.flat(Infinity)) {
-    if (child === undefined || child === null) continue;
-    el.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return el;
 }
 
 const iso = (seconds) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
