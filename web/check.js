@@ -2,6 +2,7 @@
 // verification runs in this page against the instance's trusted_root.json — the verifier the CLI's verify-blob
 // runs, bundled for the browser (dist/verify.js, loaded on first use). Nothing is uploaded.
 /* global DataTransfer */
+import { trustedRoot } from './checkpoint.js';
 import { h, section } from './dom.js';
 
 let verifier;
@@ -56,16 +57,13 @@ export function renderCheck() {
     button.disabled = true;
     out.replaceChildren(h('p', { class: 'pending' }, 'Checking…'));
     try {
-      const [{ checkBundle }, trustedRoot, bundleText, artifact] = await Promise.all([
+      const [{ checkBundle }, root, bundleText, artifact] = await Promise.all([
         loadVerifier(),
-        fetch('/trusted_root.json', { headers: { accept: 'application/json' } }).then((r) => {
-          if (!r.ok) throw new Error(`the instance's trusted_root.json answered ${r.status}`);
-          return r.json();
-        }),
+        trustedRoot(),
         bundleFile.text(),
         artifactInput.files?.[0]?.arrayBuffer().then((b) => new Uint8Array(b)),
       ]);
-      const result = checkBundle({ bundleText, trustedRoot, ...(artifact ? { artifact } : {}), identity: identity.value.trim(), issuer: issuer.value.trim() });
+      const result = checkBundle({ bundleText, trustedRoot: root, ...(artifact ? { artifact } : {}), identity: identity.value.trim(), issuer: issuer.value.trim() });
       out.replaceChildren(renderResult(result, bundleFile.name));
     } catch (err) {
       out.replaceChildren(h('p', { class: 'problem', 'data-state': 'error' }, `The check could not run: ${err instanceof Error ? err.message : err}`));

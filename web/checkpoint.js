@@ -12,19 +12,29 @@ const ALGORITHMS = {
   ed25519: { key: { name: 'Ed25519' }, verify: { name: 'Ed25519' } },
 };
 
-let trusted;
-/** The log keys of the instance's trusted_root.json, fetched once per page load (again after a failure). */
-export function trustedLogKeys() {
-  trusted ??= fetch('/trusted_root.json', { headers: { accept: 'application/json' } })
+let rootJson;
+/** The instance's trusted_root.json, fetched once per page load (again after a failure); a ProofError if unreadable. */
+export function trustedRoot() {
+  rootJson ??= fetch('/trusted_root.json', { headers: { accept: 'application/json' } })
     .then(async (response) => {
       if (!response.ok) throw new ProofError(`the instance's trusted_root.json answered ${response.status}`);
-      return logKeys(await response.json());
+      return response.json();
     })
     .catch((err) => {
-      trusted = undefined;
+      rootJson = undefined;
       throw err instanceof ProofError ? err : new ProofError(`the instance's trusted_root.json cannot be read (${err instanceof Error ? err.message : err})`);
     });
-  return trusted;
+  return rootJson;
+}
+
+let keys;
+/** The log keys of the instance's trusted_root.json, read once per page load (again after a failure). */
+export function trustedLogKeys() {
+  keys ??= trustedRoot().then(logKeys).catch((err) => {
+    keys = undefined;
+    throw err;
+  });
+  return keys;
 }
 
 /** Whether `signature` over `message` verifies with `key` (a LogKey); false for a malformed signature. */
