@@ -4,12 +4,12 @@
 // The server runs in its own process (keyless serve), this process is the load generator: over each measured window
 // the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
 // measured in the same run (bench/floor.ts).
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
+// Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load first, default 3), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { metricSample, post, quantile, scrapeMetrics } from './http-load.js';
+import { drive, metricSample, post, quantile, scrapeMetrics, WARMUP_SECONDS } from './http-load.js';
 import { CpuWindow, total } from './cpu.js';
 import { calibrate, calibrationLine, certificateFloor, costLine, floor, timestampFloor, type FloorPart } from './floor.js';
 import { join } from 'node:path';
@@ -33,11 +33,17 @@ async function ctBatch(base: string, before: { count: number; sum: number }): Pr
   return { count, sum, mean: count > before.count ? (sum - before.sum) / (count - before.count) : 1 };
 }
 
-async function load(name: string, unit: string, url: URL, bodies: Buffer[], expect: number, floorOf: () => Promise<FloorPart[]>): Promise<void> {
+/**
+ * One load: a warm-up, then the measured window. `startFloor` is called when the window opens and gives the floor
+ * for the window (the certificate's depends on the CT log's batches within it).
+ */
+async function load(name: string, unit: string, url: URL, bodies: Buffer[], expect: number, startFloor: () => Promise<() => Promise<FloorPart[]>>): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
+  await drive(CLIENTS, WARMUP_SECONDS, () => post(agent, url, bodies[next++ % bodies.length]!));
+  const floorOf = await startFloor();
   const server = new CpuWindow(() => [served.proc.pid!]);
   const client0 = process.cpuUsage();
   server.start();
@@ -81,11 +87,14 @@ try {
     }));
   });
   const tsaBodies = Array.from({ length: 3000 }, () => Buffer.from(JSON.stringify({ artifactHash: createHash('sha256').update(randomBytes(16)).digest('base64'), hashAlgorithm: 'sha256', nonce: Math.floor(Math.random() * 2 ** 48) })));
-  console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each (anchor: aim 2,000 certificates/s)`);
+  console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each after ${WARMUP_SECONDS} s of warm-up (anchor: aim 2,000 certificates/s)`);
   console.log(calibrationLine(cal));
-  const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
-  if (LOADS.includes('certificates')) await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean));
-  if (LOADS.includes('timestamps')) await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => timestampFloor(cal));
+  const certificateWindow = async () => {
+    const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
+    return async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean);
+  };
+  if (LOADS.includes('certificates')) await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, certificateWindow);
+  if (LOADS.includes('timestamps')) await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => async () => timestampFloor(cal));
 } finally {
   await served.stop();
   rmSync(served.dataDir, { recursive: true, force: true });

@@ -33,3 +33,18 @@ export async function scrapeMetrics(base: string): Promise<string> {
   const res = await fetch(new URL('/metrics', base));
   return res.ok ? res.text() : '';
 }
+
+/**
+ * Seconds of load before each measured window (BENCH_WARMUP, default 3): a freshly started server spends its first
+ * seconds compiling its hot paths (V8's optimising compiler runs on background threads, whose CPU the window would
+ * count) and filling its caches, so a window from a cold start overstates the steady cost per unit.
+ */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 3);
+
+/** Runs `clients` loops of `one` until `seconds` have passed; for a warm-up, where nothing is recorded. */
+export async function drive(clients: number, seconds: number, one: (client: number) => Promise<unknown>): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async (_, i) => {
+    while (performance.now() < deadline) await one(i);
+  }));
+}

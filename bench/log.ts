@@ -5,16 +5,16 @@
 // entry as a multiple of the crypto floor measured in the same run (bench/floor.ts).
 // Published anchors (same-run peers are not available for a log): Tessera on POSIX ≈ 1,400 entries/s per core;
 // rekor-tiles batches every 250 ms and checkpoints every 10 s.
-// Env: BENCH_SECONDS (default 8), BENCH_CLIENTS (default 64), BENCH_RATE (offered entries/s in all, paced across
+// Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load before each window, default 3), BENCH_CLIENTS (default 64), BENCH_RATE (offered entries/s in all, paced across
 // the clients; default unpaced: as fast as the server answers), BENCH_API (v1|v2, default v2), BENCH_STORES
-// (comma list of sqlite,postgres,postgres-2; default all), BENCH_KEYS (distinct signing keys in the pre-signed
+// (comma list of sqlite,postgres,postgres-2, each optionally with :js for the native addon off; default the three), BENCH_KEYS (distinct signing keys in the pre-signed
 // pool; default one per entry, as keyless signers use ephemeral keys), BENCH_POOL (pre-signed entries, default
-// 30000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL, BENCH_WITNESSES (0 skips the
+// 60000), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server), KEYLESS_TEST_POSTGRES_URL, BENCH_WITNESSES (0 skips the
 // witnessed runs of log-witness.ts).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { metricSample, post, quantile, scrapeMetrics } from './http-load.js';
+import { drive, metricSample, post, quantile, scrapeMetrics, WARMUP_SECONDS } from './http-load.js';
 import { CpuWindow, postgresBackends, total, writeBytes } from './cpu.js';
 import { calibrate, calibrationLine, costLine, entryFloor, floor } from './floor.js';
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact, type EntryKey } from '../test/helpers/entries.js';
@@ -27,7 +27,7 @@ const API = process.env.BENCH_API === 'v1' ? 'v1' : 'v2';
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres,postgres-2').split(',');
 const PG = process.env.KEYLESS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PG_PORT = Number(new URL(PG).port || 5432);
-const POOL = Number(process.env.BENCH_POOL ?? 30000);
+const POOL = Number(process.env.BENCH_POOL ?? 60000);
 // CPU per entry depends on how busy the server is (a lightly loaded event loop pays its fixed costs per request),
 // so comparing two builds is fairest at one offered rate.
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
@@ -75,7 +75,7 @@ async function batchStats(frontends: readonly Served[]): Promise<{ batches: numb
   return { batches, answered };
 }
 
-async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Promise<Outcome & { latencies: number[]; errors: number; signedOnTheFly: number }> {
+async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Promise<Outcome & { latencies: number[]; errors: number; signedOnTheFly: number; used: number }> {
   const key = entryKey();
   let next = 0;
   let signedOnTheFly = 0;
@@ -83,6 +83,16 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const latencies: number[] = [];
   let errors = 0;
   const agents = frontends.map(() => new Agent({ keepAlive: true, maxSockets: CLIENTS }));
+  // Past the pre-signed pool the client signs on the fly (costing client CPU; the run prints how often).
+  const nextBody = (): Buffer => {
+    const body = bodies[next++];
+    if (body !== undefined) return body;
+    signedOnTheFly++;
+    return Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key)));
+  };
+  const urls = frontends.map((f) => new URL(path, f.url));
+  await drive(CLIENTS, WARMUP_SECONDS, (i) => post(agents[i % frontends.length]!, urls[i % frontends.length]!, nextBody()));
+  const warmedUp = signedOnTheFly;
   const pids = frontends.map((f) => f.proc.pid!);
   const backendsOf = (pid: number) => (postgres ? postgresBackends(pid, PG_PORT) : []);
   const frontendWindows = pids.map((pid) => new CpuWindow(() => [pid]));
@@ -107,7 +117,6 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   let slot = 0;
   const client = async (i: number): Promise<void> => {
     const f = i % frontends.length;
-    const url = new URL(path, frontends[f]!.url);
     while (performance.now() < deadline) {
       if (RATE !== undefined) {
         // The next free slot of the schedule: one request every 1/RATE s, whichever client is free takes it.
@@ -116,14 +125,9 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (performance.now() >= deadline) break;
       }
-      // Past the pre-signed pool the client signs on the fly (costing client CPU; the run prints how often).
-      let body = bodies[next++];
-      if (body === undefined) {
-        signedOnTheFly++;
-        body = Buffer.from(JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(key)));
-      }
+      const body = nextBody();
       const t0 = performance.now();
-      const status = await post(agents[f]!, url, body);
+      const status = await post(agents[f]!, urls[f]!, body);
       if (status === 201) {
         latencies.push(performance.now() - t0);
         perFrontend[f]!++;
@@ -150,7 +154,8 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   return {
     latencies,
     errors,
-    signedOnTheFly,
+    signedOnTheFly: signedOnTheFly - warmedUp,
+    used: Math.min(next, bodies.length),
     acknowledged: latencies.length,
     seconds,
     frontendCpu,
@@ -169,28 +174,31 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
 const us = (cpu: number | undefined, n: number): number | undefined => (cpu === undefined || n === 0 ? undefined : (cpu * 1e6) / n);
 const fmt = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0));
 
-console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients${RATE === undefined ? '' : ` paced to ${RATE} entries/s`}, ${SECONDS} s each, ${Math.min(KEYS, POOL)} distinct signing keys in a pool of ${POOL} pre-signed entries`);
+console.log(`bench:log — Rekor ${API} hashedrekord over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients${RATE === undefined ? '' : ` paced to ${RATE} entries/s`}, ${SECONDS} s each after ${WARMUP_SECONDS} s of warm-up, ${Math.min(KEYS, POOL)} distinct signing keys in a pool of ${POOL} pre-signed entries`);
 console.log('anchors: Tessera POSIX ≈ 1,400 entries/s per core; rekor-tiles batches every 250 ms, checkpoints every 10 s');
 const cal = calibrate();
 console.log(calibrationLine(cal));
 const bodies = bodiesFor();
 let offset = 0;
-for (const store of STORES) {
+for (const entry of STORES) {
+  // `<store>:js` runs the same store with the native addon off (KEYLESS_NATIVE=0), to compare the two in one run.
+  const [store, variant] = entry.split(':') as [string, string | undefined];
+  const env = variant === 'js' ? { KEYLESS_NATIVE: '0' } : {};
   const dataDir = tempDir('keyless-bench-');
   const schema = `bench_${Date.now()}`;
   const pgArgs = ['--store', 'postgres', '--postgres-url', PG, '--postgres-schema', schema];
   const frontends: Served[] = [];
   const postgres = store !== 'sqlite';
   try {
-    if (!postgres) frontends.push(await startServe(['--only', 'log', ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
+    if (!postgres) frontends.push(await startServe(['--only', 'log', ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS, env }));
     else {
-      frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
-      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS }));
+      frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS, env }));
+      if (store === 'postgres-2') frontends.push(await startServe(['--only', 'log', ...pgArgs, ...SERVE_ARGS], { dataDir, nodeArgs: NODE_ARGS, env }));
     }
-    const name = store === 'postgres-2' ? 'postgres, 2 frontends' : store === 'postgres' ? 'postgres, 1 frontend' : 'sqlite (embedded)';
+    const name = (store === 'postgres-2' ? 'postgres, 2 frontends' : store === 'postgres' ? 'postgres, 1 frontend' : 'sqlite (embedded)') + (variant === 'js' ? ', JS digest verify' : '');
     // Each store gets entries no earlier store has seen (a repeat would be a cheap de-duplicated answer).
     const r = await run(frontends, bodies.slice(offset), postgres);
-    offset = Math.min(bodies.length, offset + r.acknowledged + r.errors);
+    offset = Math.min(bodies.length, offset + r.used);
     const q = (p: number) => quantile(r.latencies, p);
     const n = r.acknowledged;
     const batch = r.batches > 0 ? r.answered / r.batches : 1;
@@ -237,7 +245,7 @@ for (const store of STORES) {
 if (API === 'v2' && process.env.BENCH_WITNESSES !== '0') {
   await witnessBench(async (name, frontends) => {
     const r = await run(frontends, bodies.slice(offset), false);
-    offset = Math.min(bodies.length, offset + r.acknowledged + r.errors);
+    offset = Math.min(bodies.length, offset + r.used);
     const q = (p: number) => quantile(r.latencies, p);
     const cpu = r.frontendCpu[0];
     const batch = r.batches > 0 ? r.answered / r.batches : 1;

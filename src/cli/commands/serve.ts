@@ -4,6 +4,7 @@
  * Every setting comes from a flag, else an environment variable (KEYLESS_<NAME>), else a JSON config file
  * (`--config`, keys as the flags' names), else its default.
  */
+import { nativeStatus } from '../../native/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -243,7 +244,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     logger: { level: get('log-level') ?? 'warn' },
     timeouts,
     // Liveness does not read the store: a database outage must not make an orchestrator restart every frontend.
-    health: async () => ({ logs: Object.fromEntries(instance.logs.map((l) => [l.id, l.latestSize])) }),
+    health: async () => ({ logs: Object.fromEntries(instance.logs.map((l) => [l.id, l.latestSize])), nativeDigestVerify: nativeStatus().loaded }),
     ready: () => runChecks(checks, undefined, instance.witnessReadiness === undefined ? {} : { witnesses: witnessCheck(() => instance.witnessReadiness!()) }),
   });
   const trustedRootPath = dataPath(dataDir, 'trusted_root.json');
@@ -280,6 +281,10 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   io.out(`  signing config: ${signingConfigPath} (also ${publicUrl}/signing_config.json)`);
   io.out(`  TUF: mirror ${publicUrl}/tuf, initial root ${tufRootPath}`);
   if (instance.logVkey !== undefined) io.out(`  log vkey (rekor-v2, for witnesses): ${instance.logVkey}`);
+  const native = nativeStatus();
+  if (instance.logs.length > 0 && !native.loaded) {
+    io.err(`keyless serve: note: the native addon is not in use (${native.reason}); the logs check signatures over digests in JavaScript, at about twice the CPU per entry`);
+  }
   if (instance.witnessVkey !== undefined) io.out(`  witness vkey: ${instance.witnessVkey}`);
 
   await stopped;

@@ -5,8 +5,8 @@
 import { KeylessError } from '../../core/errors.js';
 import { bytesEqual, hexEncode, pemDecode, pemEncode, utf8Decode } from '../../core/encoding.js';
 import { encodedSpki, publicKeyFromSpki, sha256, type HashAlgorithm, type PublicKey } from '../../core/keys.js';
-import { verifyPrehashedKey } from '../../core/prehash.js';
 import { fulcioExtensions, parseCertificate, type Certificate } from '../../core/x509.js';
+import { verifyDigestWithKey } from '../../native/index.js';
 import type { Problems } from './shape.js';
 
 export interface VerifierMaterial {
@@ -132,7 +132,7 @@ export function verifyDigestSignature(v: VerifierMaterial, hash: HashAlgorithm, 
   if (v.key.type === 'ed25519' || v.key.type === 'ecdsa-p521') {
     throw new KeylessError('ERR_KEY_UNSUPPORTED', `${path}: ${v.key.type} signatures over a digest are not supported; use ECDSA P-256, P-384 or RSA`, { path, keyType: v.key.type });
   }
-  if (!verifyPrehashedKey(v.key, hash, digest, signature)) {
+  if (!verifyDigestWithKey(v.key, hash, digest, signature)) {
     throw new KeylessError('ERR_SIGNATURE', `${path}: the signature does not verify over the ${hash} digest with the given key`, { path, hash });
   }
 }

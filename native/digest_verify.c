@@ -1,0 +1,86 @@
+/*
+ * keyless's one native function: an ECDSA signature check over a digest the caller already has.
+ *
+ * Why native: a hashedrekord entry carries only the artifact's digest, so the log must check the signature from the
+ * digest. node:crypto offers only verify-over-a-message (it hashes first), and WebCrypto the same; the JS fallback in
+ * src/core/prehash.ts builds the check from two ECDH scalar multiplications, which costs about 2.3x a native verify
+ * because ECDH's multiplication is the constant-time one and one of its results is thrown away. No maintained npm
+ * package offers a native digest verify for the NIST curves. OpenSSL, which Node itself links and exports, does:
+ * EVP_PKEY_verify without a message digest treats its input as the digest (FIPS 186-5 §6.4.2, leftmost bits of the
+ * digest as e). This file is a thin N-API wrapper around that call and nothing else.
+ *
+ * verifyDigest(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array) -> boolean
+ *   spki: DER SubjectPublicKeyInfo of an EC key (id-ecPublicKey); anything else answers false.
+ *   signature: DER ECDSA-Sig-Value. OpenSSL refuses an encoding that does not re-encode to the same bytes
+ *   (non-minimal integers, trailing data), as the JS path does.
+ *   false for every failure; TypeError only for arguments that are not Uint8Arrays.
+ * The OpenSSL error queue is cleared before returning, so that no stale error reaches node:crypto's next call.
+ */
+#include <node_api.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <stdint.h>
+
+static int bytes_of(napi_env env, napi_value v, const unsigned char **data, size_t *len) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  void *raw = NULL;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, len, &raw, &buffer, &offset) != napi_ok || type != napi_uint8_array) return 0;
+  *data = raw;
+  return 1;
+}
+
+/* The named curve of a curve size in bits; 0 for any other. */
+static int curve_nid(uint32_t bits) {
+  switch (bits) {
+    case 256: return NID_X9_62_prime256v1;
+    case 384: return NID_secp384r1;
+    case 521: return NID_secp521r1;
+    default: return 0;
+  }
+}
+
+static int verify_digest(int nid, const unsigned char *point, size_t point_len, const unsigned char *digest, size_t digest_len, const unsigned char *sig, size_t sig_len) {
+  if (nid == 0 || point_len == 0 || point_len > 133 || digest_len == 0 || digest_len > 64 || sig_len == 0 || sig_len > 256 || point[0] != 0x04) return 0;
+  EC_KEY *key = EC_KEY_new_by_curve_name(nid);
+  const unsigned char *p = point;
+  int ok = 0;
+  /* o2i_ECPublicKey decodes the octet string and checks that the point is on the curve. */
+  if (key != NULL && o2i_ECPublicKey(&key, &p, (long)point_len) != NULL && p == point + point_len) {
+    ok = ECDSA_verify(0, digest, (int)digest_len, sig, (int)sig_len, key) == 1;
+  }
+  EC_KEY_free(key);
+  ERR_clear_error();
+  return ok;
+}
+
+static napi_value VerifyDigest(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  uint32_t bits = 0;
+  const unsigned char *point = NULL, *digest = NULL, *sig = NULL;
+  size_t point_len = 0, digest_len = 0, sig_len = 0;
+  if (argc < 4 || napi_get_value_uint32(env, argv[0], &bits) != napi_ok || !bytes_of(env, argv[1], &point, &point_len) ||
+      !bytes_of(env, argv[2], &digest, &digest_len) || !bytes_of(env, argv[3], &sig, &sig_len)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "verifyDigest(curveBits, point, digest, signature) takes a number and three Uint8Arrays");
+    return NULL;
+  }
+  napi_value result;
+  napi_get_boolean(env, verify_digest(curve_nid(bits), point, point_len, digest, digest_len, sig, sig_len), &result);
+  return result;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "verifyDigest", NAPI_AUTO_LENGTH, VerifyDigest, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "verifyDigest", fn) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

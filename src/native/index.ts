@@ -1,0 +1,69 @@
+/**
+ * keyless's optional native addon (native/digest_verify.c, built by `npm run build:native` and on install): an
+ * ECDSA check from a digest at the cost of OpenSSL's own verify, where the JavaScript path (src/core/prehash.ts,
+ * two ECDH multiplications) costs about twice as much. The log checks every hashedrekord entry's signature this way,
+ * so it is the largest single cost of an append.
+ *
+ * Both paths give the same verdict for every input (test/unit/native/digest-verify.test.ts checks them against each
+ * other and against node:crypto). The addon is used when it loads; `KEYLESS_NATIVE=0` turns it off, and
+ * `nativeStatus()` says which path is in use and why (`keyless serve` prints it at start and in /healthz).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HashAlgorithm, KeyType, PublicKey } from '../core/keys.js';
+import { verifyPrehashedKey } from '../core/prehash.js';
+
+type VerifyDigest = (curveBits: number, point: Uint8Array, digest: Uint8Array, signature: Uint8Array) => boolean;
+
+export interface NativeStatus {
+  /** True when signatures over digests are checked by the addon. */
+  readonly loaded: boolean;
+  /** Why not, when not. */
+  readonly reason?: string;
+}
+
+const CURVE_BITS: Partial<Record<KeyType, number>> = { 'ecdsa-p256': 256, 'ecdsa-p384': 384, 'ecdsa-p521': 521 };
+
+function load(): { verifyDigest?: VerifyDigest; status: NativeStatus } {
+  if (process.env['KEYLESS_NATIVE'] === '0') return { status: { loaded: false, reason: 'KEYLESS_NATIVE=0' } };
+  let path: string;
+  try {
+    // From dist/src/native/index.js to the package's native/ directory.
+    path = fileURLToPath(new URL('../../../native/build/Release/keyless_native.node', import.meta.url));
+  } catch {
+    return { status: { loaded: false, reason: 'no package directory to load it from (one-file CLI)' } };
+  }
+  if (!existsSync(path)) return { status: { loaded: false, reason: 'not built (npm run build:native)' } };
+  try {
+    const module = { exports: {} as { verifyDigest?: unknown } };
+    process.dlopen(module, path);
+    const fn = module.exports.verifyDigest;
+    if (typeof fn !== 'function') return { status: { loaded: false, reason: 'the addon has no verifyDigest' } };
+    return { verifyDigest: fn as VerifyDigest, status: { loaded: true } };
+  } catch (err) {
+    return { status: { loaded: false, reason: `the addon does not load: ${(err as Error).message}` } };
+  }
+}
+
+const native = load();
+
+export function nativeStatus(): NativeStatus {
+  return native.status;
+}
+
+/**
+ * `verifyPrehashedKey` (src/core/prehash.ts), through the addon for an ECDSA key with an uncompressed point when
+ * it is loaded. `key` must come from `publicKeyFromSpki`, which checked that the point is on its curve; the addon
+ * checks it again.
+ */
+export function verifyDigestWithKey(key: PublicKey, hash: HashAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
+  const bits = CURVE_BITS[key.type];
+  if (native.verifyDigest !== undefined && bits !== undefined) {
+    const pointLength = 1 + 2 * Math.ceil(bits / 8);
+    const spki = key.spki;
+    if (spki.length > pointLength && spki[spki.length - pointLength] === 0x04) {
+      return native.verifyDigest(bits, spki.subarray(spki.length - pointLength), digest, signature);
+    }
+  }
+  return verifyPrehashedKey(key, hash, digest, signature);
+}
