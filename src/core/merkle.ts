@@ -6,7 +6,7 @@
  * A wrong argument type (a fraction, a negative number) is a programmer error and a TypeError; a proof that does not
  * fit its tree is attacker-controlled input and a coded error carrying the evidence.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { bytesEqual, hexEncode } from './encoding.js';
 import { KeylessError } from './errors.js';
 
@@ -26,17 +26,29 @@ export interface PerfectSubtree {
 
 /** The hash of an empty list is the hash of an empty string: MTH({}) = SHA-256(). */
 export function emptyRoot(): Uint8Array {
-  return createHash('sha256').digest();
+  return sha256(new Uint8Array(0));
+}
+
+// One-shot hash() over one buffer rather than createHash().update()…: a log append hashes a few dozen nodes per
+// entry (tree, proofs and their self-check), and each Hash object is a native allocation freed only by the GC.
+function sha256(data: Uint8Array): Uint8Array {
+  return hash('sha256', data, 'buffer');
 }
 
 /** The hash of a list with one entry (also known as a leaf hash) is: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function leafHash(data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(new Uint8Array([0])).update(data).digest();
+  const input = new Uint8Array(1 + data.length);
+  input.set(data, 1);
+  return sha256(input);
 }
 
 /** MTH(D_n) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash('sha256').update(new Uint8Array([1])).update(left).update(right).digest();
+  const input = new Uint8Array(1 + left.length + right.length);
+  input[0] = 1;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return sha256(input);
 }
 
 /** The Merkle Tree Hash over already-hashed leaves (O(n); for tests and small trees). */
