@@ -24,13 +24,13 @@ const allowed = {
   sign: ['core', 'bundle', 'trust', 'verify', 'net'],
   oidc: ['core'],
   log: ['core', 'bundle', 'native'],
-  ca: ['core', 'oidc', 'log'],
+  ca: ['core', 'oidc', 'log', 'native'],
   tsa: ['core'],
   oci: ['core', 'bundle', 'net'],
   provenance: ['core'],
   net: ['core'],
   witness: ['core'],
-  // The optional addon's loader (native/digest_verify.c); the log's write path is its one user.
+  // The optional addon's loader (native/digest_verify.c): the log's digest checks and the CA's proof of possession.
   native: ['core'],
   server: ['*'],
   cli: ['*'],

@@ -10,8 +10,9 @@
 import { Asn1Reader, TAG, contextTag, decodeBitString, decodeOid, decodeSmallInteger, parseDer } from '../core/asn1.js';
 import { KeylessError, isKeylessError } from '../core/errors.js';
 import { pemDecodeAll, utf8Decode, utf8Encode } from '../core/encoding.js';
-import { defaultHash, publicKeyFromSpki, verifySignature, verifyWithAlgorithm, type HashAlgorithm, type PublicKey } from '../core/keys.js';
+import { defaultHash, publicKeyFromSpki, verifyWithAlgorithm, type HashAlgorithm, type PublicKey } from '../core/keys.js';
 import type { KeyRequest } from './request.js';
+import { verifyMessageWithKey } from '../native/index.js';
 
 /** Fulcio (sigstore cryptoutils.ValidatePubKey) accepts RSA moduli of 2048 to 4096 bits. */
 const MAX_RSA_BITS = 4096;
@@ -58,7 +59,7 @@ function publicKeyFromContent(content: string): PublicKey {
 export function verifyProofOfPossession(key: PublicKey, proof: Uint8Array, subject: string): void {
   const data = utf8Encode(subject);
   const hashes: HashAlgorithm[] = key.type === 'rsa' || key.type === 'ed25519' ? ['sha256'] : [...new Set<HashAlgorithm>(['sha256', defaultHash(key.type)])];
-  if (!hashes.some((h) => verifySignature(key, data, proof, h))) {
+  if (!hashes.some((h) => verifyMessageWithKey(key, data, proof, h))) {
     throw new KeylessError(
       'ERR_PROOF_OF_POSSESSION',
       `The signature supplied in the request could not be verified: proofOfPossession must be a signature, by the private key of the public key sent, over the token's subject "${subject}"`,

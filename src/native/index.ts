@@ -10,7 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { HashAlgorithm, KeyType, PublicKey } from '../core/keys.js';
+import { hash as nodeHash } from 'node:crypto';
+import { verifySignature, type HashAlgorithm, type KeyType, type PublicKey } from '../core/keys.js';
 import { verifyPrehashedKey } from '../core/prehash.js';
 
 type VerifyDigest = (curveBits: number, point: Uint8Array, digest: Uint8Array, signature: Uint8Array) => boolean;
@@ -51,19 +52,32 @@ export function nativeStatus(): NativeStatus {
   return native.status;
 }
 
+/** An ECDSA key's curve size and uncompressed point, when the addon is loaded and can take the key. */
+function nativeKey(key: PublicKey): { bits: number; point: Uint8Array } | undefined {
+  const bits = CURVE_BITS[key.type];
+  if (native.verifyDigest === undefined || bits === undefined) return undefined;
+  const pointLength = 1 + 2 * Math.ceil(bits / 8);
+  const spki = key.spki;
+  if (spki.length <= pointLength || spki[spki.length - pointLength] !== 0x04) return undefined;
+  return { bits, point: spki.subarray(spki.length - pointLength) };
+}
+
 /**
  * `verifyPrehashedKey` (src/core/prehash.ts), through the addon for an ECDSA key with an uncompressed point when
  * it is loaded. `key` must come from `publicKeyFromSpki`, which checked that the point is on its curve; the addon
  * checks it again.
  */
 export function verifyDigestWithKey(key: PublicKey, hash: HashAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
-  const bits = CURVE_BITS[key.type];
-  if (native.verifyDigest !== undefined && bits !== undefined) {
-    const pointLength = 1 + 2 * Math.ceil(bits / 8);
-    const spki = key.spki;
-    if (spki.length > pointLength && spki[spki.length - pointLength] === 0x04) {
-      return native.verifyDigest(bits, spki.subarray(spki.length - pointLength), digest, signature);
-    }
-  }
-  return verifyPrehashedKey(key, hash, digest, signature);
+  const k = nativeKey(key);
+  return k !== undefined ? native.verifyDigest!(k.bits, k.point, digest, signature) : verifyPrehashedKey(key, hash, digest, signature);
+}
+
+/**
+ * `verifySignature` (src/core/keys.ts) over a message, ECDSA with DER signatures through the addon on the
+ * message's digest when it is loaded. That spares importing a key that is used once, which node:crypto makes cost
+ * about as much as the verify itself: every certificate request brings a fresh key and its proof of possession.
+ */
+export function verifyMessageWithKey(key: PublicKey, data: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): boolean {
+  const k = nativeKey(key);
+  return k !== undefined ? native.verifyDigest!(k.bits, k.point, nodeHash(hash, data, 'buffer'), signature) : verifySignature(key, data, signature, hash);
 }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { publicKeyFromSpki } from '../../../src/core/keys.js';
+import { publicKeyFromSpki, verifySignature } from '../../../src/core/keys.js';
 import { verifyPrehashedKey } from '../../../src/core/prehash.js';
 import { verifyDigestSignature, verifierFromDer } from '../../../src/log/kinds/verifier.js';
-import { nativeStatus, verifyDigestWithKey } from '../../../src/native/index.js';
+import { nativeStatus, verifyDigestWithKey, verifyMessageWithKey } from '../../../src/native/index.js';
 import { requireOrSkip } from '../../helpers/requirements.js';
 import { ROOT } from '../../helpers/vectors.js';
 
@@ -84,7 +84,11 @@ for (const [curve, hash] of [['P-256', 'sha256'], ['P-256', 'sha512'], ['P-384',
         const k = otherKey === undefined ? key : publicKeyFromSpki(otherKey.export({ format: 'der', type: 'spki' }));
         assert.equal(verifyDigestWithKey(k, hash, d, sg), expected, `native: ${what}`);
         assert.equal(verifyPrehashedKey(k, hash, d, sg), expected, `JavaScript: ${what}`);
-        if (d === digest) assert.equal(verify(hash, message, otherKey ?? publicKey, sg), expected, `node:crypto over the message: ${what}`);
+        if (d === digest) {
+          assert.equal(verify(hash, message, otherKey ?? publicKey, sg), expected, `node:crypto over the message: ${what}`);
+          assert.equal(verifyMessageWithKey(k, message, sg, hash), expected, `native over the message: ${what}`);
+          assert.equal(verifySignature(k, message, sg, hash), expected, `core verifySignature over the message: ${what}`);
+        }
       }
     }
   });
