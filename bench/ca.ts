@@ -4,7 +4,7 @@
 // The server runs in its own process (keyless serve), this process is the load generator: over each measured window
 // the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
 // measured in the same run (bench/floor.ts).
-// Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load first, default 3), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
+// Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load first, default 3), BENCH_VARIANTS (native,js), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -72,29 +72,41 @@ async function load(name: string, unit: string, url: URL, bodies: Buffer[], expe
 }
 
 const cal = calibrate();
-const served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS], { nodeArgs: NODE_ARGS });
+// BENCH_VARIANTS: `native` (the default) and/or `js` (the native addon off, KEYLESS_NATIVE=0), each a fresh server
+// on the same data directory (so that one dev token serves all), in the order given, to compare them in one run.
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'native').split(',');
+let served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS], { nodeArgs: NODE_ARGS, env: VARIANTS[0] === 'js' ? { KEYLESS_NATIVE: '0' } : {} });
 try {
-  const minted = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main'], { encoding: 'utf8' });
-  if (minted.status !== 0) throw new Error(minted.stderr);
-  const token = minted.stdout.trim();
-  const sub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+  const mint = (): string => {
+    const minted = spawnSync(process.execPath, [join(ROOT, 'bin', 'keyless.js'), 'dev-token', '--data-dir', served.dataDir, '--issuer', served.url, '--project', 'my-group/my-project', '--ref', 'main'], { encoding: 'utf8' });
+    if (minted.status !== 0) throw new Error(minted.stderr);
+    return minted.stdout.trim();
+  };
+  const firstToken = mint();
+  const sub = JSON.parse(Buffer.from(firstToken.split('.')[1]!, 'base64url').toString()).sub as string;
   // Each request brings a fresh key and its proof of possession, as a signing client does.
-  const certBodies = Array.from({ length: 3000 }, () => {
+  const requests = Array.from({ length: 3000 }, () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return Buffer.from(JSON.stringify({
-      credentials: { oidcIdentityToken: token },
-      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(sub), privateKey).toString('base64') },
-    }));
+    return { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(sub), privateKey).toString('base64') };
   });
+  // The token names the issuer by the server's URL, whose port each variant's server picks anew.
+  const certBodies = (token: string): Buffer[] => requests.map((publicKeyRequest) => Buffer.from(JSON.stringify({ credentials: { oidcIdentityToken: token }, publicKeyRequest })));
   const tsaBodies = Array.from({ length: 3000 }, () => Buffer.from(JSON.stringify({ artifactHash: createHash('sha256').update(randomBytes(16)).digest('base64'), hashAlgorithm: 'sha256', nonce: Math.floor(Math.random() * 2 ** 48) })));
   console.log(`bench:ca — over HTTP/1.1 keep-alive on loopback, ${CLIENTS} clients, ${SECONDS} s each after ${WARMUP_SECONDS} s of warm-up (anchor: aim 2,000 certificates/s)`);
   console.log(calibrationLine(cal));
-  const certificateWindow = async () => {
-    const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
-    return async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean);
-  };
-  if (LOADS.includes('certificates')) await load('certificates (embedded SCT, P-256 issuing CA)', 'certificate', new URL('/api/v2/signingCert', served.url), certBodies, 201, certificateWindow);
-  if (LOADS.includes('timestamps')) await load('timestamps (RFC 3161, P-256 TSA)', 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => async () => timestampFloor(cal));
+  for (const [i, variant] of VARIANTS.entries()) {
+    if (i > 0) {
+      await served.stop();
+      served = await startServe(['--dev-oidc-issuer', '--only', 'ca,tsa', ...SERVE_ARGS], { dataDir: served.dataDir, nodeArgs: NODE_ARGS, env: variant === 'js' ? { KEYLESS_NATIVE: '0' } : {} });
+    }
+    const label = variant === 'js' ? ', native addon off' : '';
+    const certificateWindow = async () => {
+      const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
+      return async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean);
+    };
+    if (LOADS.includes('certificates')) await load(`certificates (embedded SCT, P-256 issuing CA${label})`, 'certificate', new URL('/api/v2/signingCert', served.url), certBodies(i === 0 ? firstToken : mint()), 201, certificateWindow);
+    if (LOADS.includes('timestamps')) await load(`timestamps (RFC 3161, P-256 TSA${label})`, 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => async () => timestampFloor(cal));
+  }
 } finally {
   await served.stop();
   rmSync(served.dataDir, { recursive: true, force: true });
