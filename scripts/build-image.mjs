@@ -70,12 +70,17 @@ function fetchNode() {
   return { version: latest, dir };
 }
 
+/** keyless's own addon (native/): its sources, and what the install script builds from them. */
+const NATIVE_SOURCES = ['native/binding.gyp', 'native/digest_verify.c', 'scripts/build-native.mjs'];
+const NATIVE_ADDON = 'native/build/Release/keyless_native.node';
+
 // 2. The production node_modules, built against that Node (its headers come with the package: nothing else is
 // downloaded). --ignore-scripts keeps the root package's `prepare` (a TypeScript build) from running; the native
 // dependencies are then built by `npm rebuild`.
 function productionModules(node) {
   const lock = readFileSync(join(ROOT, 'package-lock.json'));
-  const key = createHash('sha256').update(node.version).update('\0').update(lock).update('\0').update(JSON.stringify(pkg.dependencies)).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(node.version).update('\0').update(lock).update('\0').update(JSON.stringify(pkg.dependencies))
+    .update('\0').update(JSON.stringify(NATIVE_SOURCES.map((f) => readFileSync(join(ROOT, f), 'utf8')))).digest('hex').slice(0, 16);
   const dir = join(cache, `modules-${key}`);
   if (existsSync(join(dir, 'node_modules'))) return dir;
   log(`npm ci --omit=dev against Node ${node.version} (cached as ${relative(ROOT, dir)})`);
@@ -84,11 +89,17 @@ function productionModules(node) {
   mkdirSync(work, { recursive: true });
   copyFileSync(join(ROOT, 'package.json'), join(work, 'package.json'));
   copyFileSync(join(ROOT, 'package-lock.json'), join(work, 'package-lock.json'));
+  // keyless's own addon: the root package's install script builds it, which `npm rebuild` runs.
+  for (const f of NATIVE_SOURCES) {
+    mkdirSync(dirname(join(work, f)), { recursive: true });
+    copyFileSync(join(ROOT, f), join(work, f));
+  }
   const env = { ...process.env, PATH: `${join(node.dir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: node.dir, npm_config_build_from_source: 'true' };
   run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: work, env });
   run('npm', ['rebuild', '--no-audit', '--no-fund'], { cwd: work, env });
   // The addon must load in that Node, or the image would fail at its first request.
   run(join(node.dir, 'bin', 'node'), ['-e', "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"], { cwd: work });
+  if (!existsSync(join(work, NATIVE_ADDON))) fail(`${NATIVE_ADDON} was not built against Node ${node.version} (see the warning above)`);
   renameSync(work, dir);
   return dir;
 }
@@ -143,7 +154,8 @@ function main() {
   for (const file of files) copyInto(rootfs, join(ROOT, file), join('app', file));
   run('cp', ['-a', join(modules, 'node_modules'), join(rootfs, 'app', 'node_modules')]);
   pruneNativeBuild(join(rootfs, 'app', 'node_modules', 'better-sqlite3'), 'better_sqlite3.node');
-  const addons = walk(join(rootfs, 'app', 'node_modules')).filter((f) => f.endsWith('.node'));
+  copyInto(rootfs, join(modules, NATIVE_ADDON), join('app', NATIVE_ADDON));
+  const addons = [...walk(join(rootfs, 'app', 'node_modules')), join(rootfs, 'app', NATIVE_ADDON)].filter((f) => f.endsWith('.node'));
   for (const lib of sharedLibraries([join(node.dir, 'bin', 'node'), ...addons])) copyInto(rootfs, lib, lib.slice(1));
   mkdirSync(join(rootfs, 'etc'), { recursive: true });
   writeFileSync(join(rootfs, 'etc', 'passwd'), `root:x:0:0:root:/root:/sbin/nologin\nkeyless:x:${UID}:${UID}:keyless:/data:/sbin/nologin\n`);
