@@ -57,6 +57,8 @@ export interface InstanceOptions {
   readonly store?: StoreConfig;
   readonly now?: () => number;
   readonly maxBatch?: number;
+  /** Milliseconds a log submission may wait for others to join its batch (LogOptions.batchWaitMs; default 0). */
+  readonly batchWaitMs?: number;
   /**
    * Serves a GitLab-shaped OIDC issuer at the instance's own URL (tokens minted with `keyless dev-token`) and
    * makes the CA trust it. For local pipelines only: the caller must refuse it on a public instance.
@@ -136,7 +138,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     store ??= await openStore(opts);
     const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
     const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
-    const common = { store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
+    const common = { store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}), ...(opts.batchWaitMs ? { batchWaitMs: opts.batchWaitMs } : {}) };
     const v1 = await new TransparencyLog({
       ...observed(opts.metrics, 'rekor-v1'),
       id: 'rekor-v1',
@@ -190,7 +192,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     // The CT log runs on the same engine as the transparency logs: an SCT is signed only after its precertificate
     // entry is durably in the tree.
     const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
-    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, record, ...(opts.now ? { now: opts.now } : {}) }).open();
+    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.batchWaitMs ? { batchWaitMs: opts.batchWaitMs } : {}) }).open();
     const log = ctLog;
     const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };

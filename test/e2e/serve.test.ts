@@ -65,6 +65,14 @@ describe('keyless serve', () => {
     assert.match(r.stderr, /local pipelines only/);
   });
 
+  it('refuses a log batch window that is not 0 to 1000 ms, with a usage error', () => {
+    for (const value of ['abc', '-1', '1001']) {
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'keyless.js'), 'serve', `--batch-wait-ms=${value}`, '--data-dir', tempDir()], { encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--batch-wait-ms must be a number of milliseconds from 0 to 1000/);
+    }
+  });
+
   it('serves HTTPS with a given certificate and key', async () => {
     const dir = tempDir('keyless-tls-');
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',

@@ -23,6 +23,8 @@ import { parse, usageError, type Parsed } from '../args.js';
 import { readFileOrFail, type Output } from '../io.js';
 
 const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
+/** A log batch's window in `keyless serve` (LogOptions.batchWaitMs): see --batch-wait-ms and README "What a deployment needs". */
+const DEFAULT_BATCH_WAIT_MS = 5;
 
 export const USAGE = `Usage: keyless serve [options]
 
@@ -41,6 +43,9 @@ Options (each also KEYLESS_<NAME> in the environment, e.g. KEYLESS_DATA_DIR, or 
   --postgres-url URL    PostgreSQL connection string
   --postgres-schema S   schema for keyless's tables (default keyless)
   --body-limit BYTES    largest request body accepted (default 1048576)
+  --batch-wait-ms MS    how long a log submission may wait for others to join its batch, 0 to 1000 (default
+                        ${DEFAULT_BATCH_WAIT_MS}); a batch costs about 1 ms of CPU whatever its size, so under moderate load this
+                        window cuts the CPU per entry by a third for a few ms of latency (0: no window)
   --headers-timeout S   seconds a client may take to send its request headers (default ${DEFAULT_TIMEOUTS.headersMs / 1000})
   --request-timeout S   seconds a client may take to send its whole request, body included; a half-sent body is
                         answered 408 and the connection closed (default ${DEFAULT_TIMEOUTS.requestMs / 1000})
@@ -76,6 +81,7 @@ const OPTIONS = {
   'postgres-url': { type: 'string' },
   'postgres-schema': { type: 'string' },
   'body-limit': { type: 'string' },
+  'batch-wait-ms': { type: 'string' },
   'headers-timeout': { type: 'string' },
   'request-timeout': { type: 'string' },
   'keep-alive-timeout': { type: 'string' },
@@ -187,6 +193,8 @@ export async function serve(argv: string[], io: Output): Promise<number> {
     const schema = get('postgres-schema');
     store = { driver, url, ...(schema !== undefined ? { schema } : {}) };
   } else throw usageError(`--store must be sqlite or postgres, not ${JSON.stringify(driver)}`, USAGE);
+  const batchWaitMs = Number(get('batch-wait-ms') ?? DEFAULT_BATCH_WAIT_MS);
+  if (!Number.isFinite(batchWaitMs) || batchWaitMs < 0 || batchWaitMs > 1000) throw usageError('--batch-wait-ms must be a number of milliseconds from 0 to 1000', USAGE);
   const bodyLimit = Number(get('body-limit') ?? 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw usageError('--body-limit must be an integer of at least 1024', USAGE);
   const timeouts = {
@@ -214,7 +222,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   const oidcIssuers = oidcConfig === undefined ? [] : parseIssuerConfig(JSON.parse(readFileOrFail(oidcConfig, 'OIDC issuer config', 1024 * 1024).toString('utf8')));
   const metrics = createMetrics();
   const witnessing = witnessServeOptions(get, only, publicUrl, USAGE);
-  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics, ...witnessing }).catch((err: unknown) => {
+  const instance = await openInstance({ dataDir, publicUrl, only, store, devOidcIssuer, oidcIssuers, metrics, batchWaitMs, ...witnessing }).catch((err: unknown) => {
     printStoreEvidence(err, io);
     throw err;
   });

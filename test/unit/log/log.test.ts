@@ -20,7 +20,7 @@ import { coded } from '../../helpers/vectors.js';
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function openLog(opts: { wrap?: (s: LogStore) => LogStore; maxPending?: number; maxBatch?: number } = {}) {
+async function openLog(opts: { wrap?: (s: LogStore) => LogStore; maxPending?: number; maxBatch?: number; batchWaitMs?: number; onBatch?: (s: { answered: number }) => void } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
   dirs.push(dir);
   const raw = await createSqliteStore({ path: join(dir, 'log.sqlite') });
@@ -139,6 +139,48 @@ describe('transparency log engine', () => {
     await log.close();
     assert.equal((await Promise.all(pending)).length, 50);
     await assert.rejects(log.submit({ body: utf8Encode('late'), searchKeys: [] }), coded('ERR_PUSHBACK'));
+  });
+
+  it('with a batch window, submissions that arrive apart within it share one batch; without, each commits alone', async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (const batchWaitMs of [0, 400]) {
+      const batches: number[] = [];
+      const { log } = await openLog({ batchWaitMs, onBatch: (s) => batches.push(s.answered) });
+      const first = log.submit({ body: utf8Encode('w1'), searchKeys: [] });
+      await pause(60);
+      const second = log.submit({ body: utf8Encode('w2'), searchKeys: [] });
+      const [a, b] = await Promise.all([first, second]);
+      if (batchWaitMs === 0) {
+        assert.deepEqual(batches, [1, 1], 'without a window the first submission did not wait for the second');
+        assert.notEqual(a.head.size, b.head.size);
+      } else {
+        assert.deepEqual(batches, [2], 'within the window both joined one batch');
+        assert.equal(a.head.checkpoint, b.head.checkpoint, 'one checkpoint for both');
+      }
+      await log.close();
+    }
+  });
+
+  it('a full batch does not wait out its window, and close commits a waiting batch at once', async () => {
+    const batches: number[] = [];
+    const { log } = await openLog({ batchWaitMs: 1000, maxBatch: 3, onBatch: (s) => batches.push(s.answered) });
+    let settledEarly = false;
+    const full = Promise.all([0, 1, 2].map((i) => log.submit({ body: utf8Encode(`f${i}`), searchKeys: [] }))).then((r) => {
+      settledEarly = true;
+      return r;
+    });
+    // Well inside the 1 s window: only a batch that started when it was full can have committed by now.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settledEarly, true, 'the full batch committed without waiting for the window');
+    assert.equal((await full).length, 3);
+    const waiting = log.submit({ body: utf8Encode('last'), searchKeys: [] });
+    await log.close();
+    assert.equal((await waiting).entry.index, 3);
+    assert.deepEqual(batches, [3, 1]);
+  });
+
+  it('refuses a batch window outside 0 to 1000 ms', async () => {
+    for (const batchWaitMs of [-1, 1001, Number.NaN]) await assert.rejects(openLog({ batchWaitMs }), (err: Error) => err instanceof TypeError && /batchWaitMs/.test(err.message));
   });
 
   it('finds entries by index and leaf hash, and says clearly when there is none', async () => {
