@@ -1,12 +1,13 @@
 /**
  * keyless's optional native addon (native/digest_verify.c, built by `npm run build:native` and on install): an
  * ECDSA check from a digest at the cost of OpenSSL's own verify, where the JavaScript path (src/core/prehash.ts,
- * two ECDH multiplications) costs about twice as much. The log checks every hashedrekord entry's signature this way,
- * so it is the largest single cost of an append.
+ * two ECDH multiplications) costs about 2.5 times as much. The log checks every hashedrekord entry's signature this
+ * way, so it is the largest cryptographic cost of an append.
  *
  * Both paths give the same verdict for every input (test/unit/native/digest-verify.test.ts checks them against each
  * other and against node:crypto). The addon is used when it loads; `KEYLESS_NATIVE=0` turns it off, and
- * `nativeStatus()` says which path is in use and why (`keyless serve` prints it at start and in /healthz).
+ * `nativeStatus()` says which path is in use and why (`keyless serve` notes at start when the addon is not in use,
+ * and reports it in /healthz).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
