@@ -3,17 +3,18 @@
  *
  * Why native: a hashedrekord entry carries only the artifact's digest, so the log must check the signature from the
  * digest. node:crypto offers only verify-over-a-message (it hashes first), and WebCrypto the same; the JS fallback in
- * src/core/prehash.ts builds the check from two ECDH scalar multiplications, which costs about 2.3x a native verify
+ * src/core/prehash.ts builds the check from two ECDH scalar multiplications, which costs about 2.5x a native verify
  * because ECDH's multiplication is the constant-time one and one of its results is thrown away. No maintained npm
  * package offers a native digest verify for the NIST curves. OpenSSL, which Node itself links and exports, does:
- * EVP_PKEY_verify without a message digest treats its input as the digest (FIPS 186-5 §6.4.2, leftmost bits of the
- * digest as e). This file is a thin N-API wrapper around that call and nothing else.
+ * ECDSA_verify takes the digest (FIPS 186-5 §6.4.2, its leftmost bits as e). This file is a thin Node-API wrapper
+ * around that call and nothing else. (The EC_KEY functions are deprecated in OpenSSL 3 in favour of EVP_PKEY, but
+ * decoding a key through EVP's decoders costs twice the verify itself; these are still exported, and tested.)
  *
- * verifyDigest(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array) -> boolean
- *   spki: DER SubjectPublicKeyInfo of an EC key (id-ecPublicKey); anything else answers false.
+ * verifyDigest(curveBits: 256 | 384 | 521, point: Uint8Array, digest: Uint8Array, signature: Uint8Array) -> boolean
+ *   point: the uncompressed public point (0x04 || X || Y), checked to be on the curve; anything else answers false.
  *   signature: DER ECDSA-Sig-Value. OpenSSL refuses an encoding that does not re-encode to the same bytes
  *   (non-minimal integers, trailing data), as the JS path does.
- *   false for every failure; TypeError only for arguments that are not Uint8Arrays.
+ *   false for every failure; TypeError (code ERR_INVALID_ARG_TYPE) only for arguments of the wrong type.
  * The OpenSSL error queue is cleared before returning, so that no stale error reaches node:crypto's next call.
  */
 #include <node_api.h>
