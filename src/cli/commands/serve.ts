@@ -291,7 +291,7 @@ export async function serve(argv: string[], io: Output): Promise<number> {
   if (instance.logVkey !== undefined) io.out(`  log vkey (rekor-v2, for witnesses): ${instance.logVkey}`);
   const native = nativeStatus();
   if (instance.logs.length > 0 && !native.loaded) {
-    io.err(`keyless serve: note: the native addon is not in use (${native.reason}); the logs check signatures over digests in JavaScript, at about twice the CPU per entry`);
+    io.err(`keyless serve: note: the native addon is not in use (${native.reason}); the logs check signatures over digests in JavaScript (about a third more CPU per entry)`);
   }
   if (instance.witnessVkey !== undefined) io.out(`  witness vkey: ${instance.witnessVkey}`);
 
