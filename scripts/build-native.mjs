@@ -1,8 +1,8 @@
 // `npm run build:native` (and npm's install step): builds native/build/Release/keyless_native.node, keyless's one
 // native function (an ECDSA check from a digest through Node's own OpenSSL; see native/digest_verify.c), with
-// node-gyp against the running Node's headers. The addon is optional: without it the log checks signatures in JavaScript
-// (src/core/prehash.ts), at about a third more CPU per entry. So on install a failed build warns and exits 0
-// (`--optional`); run directly, it fails.
+// node-gyp against the running Node's headers. The addon is optional: without it the log checks signatures in
+// JavaScript (src/core/prehash.ts), at about a third more CPU per entry. So on install a failed build warns and
+// exits 0 (`--optional`); run directly, it fails.
 // node-gyp is npm's own (npm passes its path in npm_config_node_gyp), else the one on PATH. Headers come from
 // npm_config_nodedir when npm is configured with one, else from the running Node's own include/node; neither needs
 // the network.
