@@ -288,7 +288,29 @@ export function verifyPrehashed(key: KeyObject, hash: 'sha256' | 'sha384' | 'sha
   }
 }
 
-const CURVE_OF_TYPE: Partial<Record<KeyType, Curve | undefined>> = { 'ecdsa-p256': CURVES['P-256'], 'ecdsa-p384': CURVES['P-384'], 'ecdsa-p521': CURVES['P-521'] };
+const CURVE_OF_TYPE: Partial<Record<KeyType, { c: Curve; bits: number } | undefined>> = {
+  'ecdsa-p256': { c: CURVES['P-256']!, bits: 256 },
+  'ecdsa-p384': { c: CURVES['P-384']!, bits: 384 },
+  'ecdsa-p521': { c: CURVES['P-521']!, bits: 521 },
+};
+
+function keyPoint(key: PublicKey): { c: Curve; bits: number; point: Uint8Array } | undefined {
+  const curve = CURVE_OF_TYPE[key.type];
+  if (curve === undefined) return undefined;
+  const pointLength = 1 + 2 * curve.c.bytes;
+  const spki = key.spki;
+  if (spki.length <= pointLength || spki[spki.length - pointLength] !== 0x04) return undefined;
+  return { ...curve, point: spki.subarray(spki.length - pointLength) };
+}
+
+/**
+ * The curve size and uncompressed public point (0x04 || X || Y, the end of its SPKI) of an ECDSA key read by
+ * `publicKeyFromSpki`; undefined for other keys and for a compressed point.
+ */
+export function ecdsaPublicPoint(key: PublicKey): { bits: number; point: Uint8Array } | undefined {
+  const k = keyPoint(key);
+  return k === undefined ? undefined : { bits: k.bits, point: k.point };
+}
 
 /**
  * `verifyPrehashed` for a key read by `publicKeyFromSpki`: an ECDSA key with an uncompressed point is used from its
@@ -296,14 +318,9 @@ const CURVE_OF_TYPE: Partial<Record<KeyType, Curve | undefined>> = { 'ecdsa-p256
  * imported lazily (src/core/keys.ts).
  */
 export function verifyPrehashedKey(key: PublicKey, hash: 'sha256' | 'sha384' | 'sha512', digest: Uint8Array, signature: Uint8Array): boolean {
-  const c = CURVE_OF_TYPE[key.type];
-  if (c !== undefined) {
-    const pointLength = 1 + 2 * c.bytes;
-    const spki = key.spki;
-    if (spki.length > pointLength && spki[spki.length - pointLength] === 0x04) {
-      const point = spki.subarray(spki.length - pointLength);
-      return verifyEcdsaWithPoint(c, { x: toBigInt(point.subarray(1, 1 + c.bytes)), y: toBigInt(point.subarray(1 + c.bytes)) }, digest, signature);
-    }
+  const k = keyPoint(key);
+  if (k !== undefined) {
+    return verifyEcdsaWithPoint(k.c, { x: toBigInt(k.point.subarray(1, 1 + k.c.bytes)), y: toBigInt(k.point.subarray(1 + k.c.bytes)) }, digest, signature);
   }
   return verifyPrehashed(key.keyObject, hash, digest, signature, key.spki);
 }

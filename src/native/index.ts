@@ -12,8 +12,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hash as nodeHash } from 'node:crypto';
-import { verifySignature, type HashAlgorithm, type KeyType, type PublicKey } from '../core/keys.js';
-import { verifyPrehashedKey } from '../core/prehash.js';
+import { verifySignature, type HashAlgorithm, type PublicKey } from '../core/keys.js';
+import { ecdsaPublicPoint, verifyPrehashedKey } from '../core/prehash.js';
 
 type VerifyDigest = (curveBits: number, point: Uint8Array, digest: Uint8Array, signature: Uint8Array) => boolean;
 
@@ -23,8 +23,6 @@ export interface NativeStatus {
   /** Why not, when not. */
   readonly reason?: string;
 }
-
-const CURVE_BITS: Partial<Record<KeyType, number>> = { 'ecdsa-p256': 256, 'ecdsa-p384': 384, 'ecdsa-p521': 521 };
 
 function load(): { verifyDigest?: VerifyDigest; status: NativeStatus } {
   if (process.env['KEYLESS_NATIVE'] === '0') return { status: { loaded: false, reason: 'KEYLESS_NATIVE=0' } };
@@ -55,12 +53,7 @@ export function nativeStatus(): NativeStatus {
 
 /** An ECDSA key's curve size and uncompressed point, when the addon is loaded and can take the key. */
 function nativeKey(key: PublicKey): { bits: number; point: Uint8Array } | undefined {
-  const bits = CURVE_BITS[key.type];
-  if (native.verifyDigest === undefined || bits === undefined) return undefined;
-  const pointLength = 1 + 2 * Math.ceil(bits / 8);
-  const spki = key.spki;
-  if (spki.length <= pointLength || spki[spki.length - pointLength] !== 0x04) return undefined;
-  return { bits, point: spki.subarray(spki.length - pointLength) };
+  return native.verifyDigest === undefined ? undefined : ecdsaPublicPoint(key);
 }
 
 /**
