@@ -6,9 +6,9 @@
  * A wrong argument type (a fraction, a negative number) is a programmer error and a TypeError; a proof that does not
  * fit its tree is attacker-controlled input and a coded error carrying the evidence.
  */
-import { hash } from 'node:crypto';
 import { bytesEqual, hexEncode } from './encoding.js';
 import { KeylessError } from './errors.js';
+import { sha256 } from './keys.js';
 
 export const MERKLE_HASH_SIZE = 32;
 
@@ -29,11 +29,9 @@ export function emptyRoot(): Uint8Array {
   return sha256(new Uint8Array(0));
 }
 
-// One-shot hash() over one buffer rather than createHash().update()…: a log append hashes a few dozen nodes per
-// entry (tree, proofs and their self-check), and each Hash object is a native allocation freed only by the GC.
-function sha256(data: Uint8Array): Uint8Array {
-  return hash('sha256', data, 'buffer');
-}
+// Each hash is one-shot over one buffer (keys.ts sha256: node:crypto's hash()) rather than createHash().update()…:
+// a log append hashes a few dozen nodes per entry (tree, proofs and their self-check), and each Hash object is a
+// native allocation freed only by the GC.
 
 /** The hash of a list with one entry (also known as a leaf hash) is: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function leafHash(data: Uint8Array): Uint8Array {
