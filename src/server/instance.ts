@@ -116,6 +116,8 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
   let tsaChain: Uint8Array[] = [];
   // Outside db/: a lost WAL or a restored copy of db/ leaves it as it was (head-record.ts).
   const record = new FileHeadRecord(dataPath(opts.dataDir, 'checkpoints'));
+  // What every log of the instance (Rekor v1 and v2, the CT log) is opened with besides its own name and key.
+  const logBase = { record, ...(opts.now ? { now: opts.now } : {}), ...(opts.batchWaitMs ? { batchWaitMs: opts.batchWaitMs } : {}) };
 
   let collector: CosignatureCollector<LogHead> | undefined;
   let logVkey: string | undefined;
@@ -138,7 +140,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     store ??= await openStore(opts);
     const v1Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v1.pem'), () => pkcs8Pem('ec')));
     const v2Key = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'rekor-v2.pem'), () => pkcs8Pem('ed25519')));
-    const common = { store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}), ...(opts.batchWaitMs ? { batchWaitMs: opts.batchWaitMs } : {}) };
+    const common = { ...logBase, store, ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}) };
     const v1 = await new TransparencyLog({
       ...observed(opts.metrics, 'rekor-v1'),
       id: 'rekor-v1',
@@ -192,7 +194,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     // The CT log runs on the same engine as the transparency logs: an SCT is signed only after its precertificate
     // entry is durably in the tree.
     const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
-    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, record, ...(opts.now ? { now: opts.now } : {}), ...(opts.batchWaitMs ? { batchWaitMs: opts.batchWaitMs } : {}) }).open();
+    ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...logBase }).open();
     const log = ctLog;
     const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };
