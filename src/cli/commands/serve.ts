@@ -4,7 +4,6 @@
  * Every setting comes from a flag, else an environment variable (KEYLESS_<NAME>), else a JSON config file
  * (`--config`, keys as the flags' names), else its default.
  */
-import { nativeStatus } from '../../native/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { dataPath, ensureDir, ensureFile } from '../../server/data-dir.js';
 import { generateTufKeys, refreshingTufRepository, tufKeysFromPem, tufKeysToPem } from '../../trust/tuf/index.js';
 import { EXTRA_SERVICE_NAMES, openInstance, SERVICE_NAMES, type ServiceName, type StoreConfig } from '../../server/instance.js';
 import { witnessServeOptions } from './witness-flags.js';
+import { nativeStatus } from '../../native/index.js';
 import { createMetrics } from '../../server/metrics.js';
 import { serializeSigningConfig, serializeTrustedRoot } from '../../trust/index.js';
 import { parse, usageError, type Parsed } from '../args.js';
