@@ -47,16 +47,13 @@ async function load(name: string, unit: string, url: URL, bodies: Buffer[], expe
   const server = new CpuWindow(() => [served.proc.pid!]);
   const client0 = process.cpuUsage();
   server.start();
-  const deadline = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (performance.now() < deadline) {
-      const body = bodies[next++ % bodies.length]!;
-      const start = performance.now();
-      if ((await post(agent, url, body)) === expect) latencies.push(performance.now() - start);
-      else errors++;
-    }
-  }));
+  await drive(CLIENTS, SECONDS, async () => {
+    const body = bodies[next++ % bodies.length]!;
+    const start = performance.now();
+    if ((await post(agent, url, body)) === expect) latencies.push(performance.now() - start);
+    else errors++;
+  });
   const elapsed = (performance.now() - t0) / 1000;
   const serverCpu = total(server.stop());
   const c = process.cpuUsage(client0);

@@ -41,7 +41,7 @@ export async function scrapeMetrics(base: string): Promise<string> {
  */
 export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 3);
 
-/** Runs `clients` loops of `one` until `seconds` have passed; for a warm-up, where nothing is recorded. */
+/** Runs `clients` loops of `one` until `seconds` have passed (a warm-up, or a measured window that `one` records). */
 export async function drive(clients: number, seconds: number, one: (client: number) => Promise<unknown>): Promise<void> {
   const deadline = performance.now() + seconds * 1000;
   await Promise.all(Array.from({ length: clients }, async (_, i) => {
