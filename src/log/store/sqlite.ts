@@ -104,12 +104,15 @@ function openLocked(path: string, busyTimeoutMs: number): Database.Database {
     db = new Database(path, { timeout: busyTimeoutMs });
     // Order matters: EXCLUSIVE before the first WAL access, so no shared-memory index and no other process.
     db.pragma('locking_mode = EXCLUSIVE');
-    for (const p of (process.env.KEYLESS_EXP_PRAGMAS ?? '').split(';').filter(Boolean)) db.pragma(p);
     const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
     if (mode !== 'wal') throw storeError(`log store: ${path} cannot use WAL mode (got ${mode}); an in-memory database is not durable`, { path });
     db.pragma('synchronous = FULL');
     db.pragma('fullfsync = ON'); // macOS: fsync alone does not reach the platter
     db.pragma('checkpoint_fullfsync = ON');
+    // Checkpoint every 10,000 WAL frames (~40 MiB) instead of SQLite's 1,000: each entry dirties index pages at
+    // random (leaf hash, search keys), and a page dirtied by many commits between two checkpoints is copied to the
+    // main file once. bench:log, 3 interleaved pairs: 27.6 -> 20.2 KiB written per entry, p99 unchanged.
+    db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     checkIntegrity(db, path);
     // The first write takes the exclusive lock; EXCLUSIVE mode keeps it until close.
