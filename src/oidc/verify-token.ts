@@ -1,13 +1,15 @@
 /**
- * The CA's check of an OIDC ID token (OpenID Connect Core 1.0 §3.1.3.7, RFC 7519 §7.2, RFC 8725), with jose doing
- * the JWS and claim-time work. Order matters: everything that needs no network comes first, and the issuer is
- * looked up in the configuration before any fetch, so `iss` never chooses a URL for us.
+ * The CA's check of an OIDC ID token (OpenID Connect Core 1.0 §3.1.3.7, RFC 7519 §7.2, RFC 8725): jose decodes
+ * it, jwt-verify.ts checks its signature and claims (with node:crypto; it says why). Order matters: everything
+ * that needs no network comes first, and the issuer is looked up in the configuration before any fetch, so `iss`
+ * never chooses a URL for us.
  */
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { KeylessError } from '../core/errors.js';
 import { describe, findIssuer, type IssuerConfig, type IssuerType } from './issuer-config.js';
 import { createIssuerKeys, type JwkSet } from './issuer-keys.js';
 import { subjectFromClaims } from './identity-claims.js';
+import { checkClaims, JwtRefusal, selectKey, strictPayload, verifyJwsSignature } from './jwt-verify.js';
 
 export interface VerifiedToken {
   /** The token's `iss`, which is a configured issuer or matches a configured meta issuer. */
@@ -41,18 +43,6 @@ export const ALLOWED_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512',
 
 /** Real ID tokens are one or two KiB; this bounds the work an oversized one can cause. */
 const MAX_TOKEN_LENGTH = 32 * 1024;
-
-// One jose key set per fetched JWK Set (the same object while the issuer's keys are cached): jose keeps the keys it
-// imported inside it, so a token costs a signature check, not also a key import.
-const localKeySets = new WeakMap<JwkSet, ReturnType<typeof createLocalJWKSet>>();
-function localKeySet(jwks: JwkSet): ReturnType<typeof createLocalJWKSet> {
-  let set = localKeySets.get(jwks);
-  if (set === undefined) {
-    set = createLocalJWKSet(jwks as { keys: never[] });
-    localKeySets.set(jwks, set);
-  }
-  return set;
-}
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (!Array.isArray(options.issuers)) throw new TypeError('issuers must be an array of IssuerConfig');
@@ -97,18 +87,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
 
       const jwks = await keysWithKid(keys, config, kid);
+      if (header.crit !== undefined) {
+        throw tokenError(`the token header has crit ${JSON.stringify(header.crit)}: no critical header extension is understood here`, { reason: 'crit' });
+      }
+      const nowMs = now();
       let verified: JWTPayload;
       try {
-        ({ payload: verified } = await jwtVerify(token, localKeySet(jwks), {
-          issuer: config.issuerUrl,
-          audience: config.clientId,
-          algorithms: [...ALLOWED_ALGORITHMS],
-          clockTolerance: skew,
-          currentDate: new Date(now()),
-          requiredClaims: ['exp'],
-        }));
+        const key = selectKey(jwks, alg, kid);
+        if (!verifyJwsSignature(token, alg, key)) throw new JwtRefusal('signature', 'the signature does not verify');
+        verified = strictPayload(token);
+        checkClaims(verified, { issuer: config.issuerUrl, audience: config.clientId, now: Math.floor(nowMs / 1000), skewSeconds: skew });
       } catch (err) {
-        throw explainJoseError(err, { config, kid, alg, payload, nowMs: now(), skew });
+        throw explainRefusal(err, { config, kid, alg, payload, nowMs, skew });
       }
 
       // RFC 7519 leaves iat unchecked; a token issued in the future is a clock or forgery problem, so refuse it.
@@ -176,37 +166,31 @@ interface Context {
   readonly skew: number;
 }
 
-function explainJoseError(err: unknown, ctx: Context): KeylessError {
+function explainRefusal(err: unknown, ctx: Context): KeylessError {
   const { config, kid, alg, payload, skew } = ctx;
   const nowSeconds = Math.floor(ctx.nowMs / 1000);
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return tokenError(`the signature does not verify with key ${JSON.stringify(kid)} of issuer ${config.issuerUrl}: the token was altered or not signed by that key`, { reason: 'signature', kid, issuer: config.issuerUrl }, err);
+  if (!(err instanceof JwtRefusal)) {
+    if (err instanceof KeylessError) return err;
+    return tokenError(`token refused: ${(err as Error)?.message ?? String(err)}`, { reason: 'unknown' }, err);
   }
-  if (err instanceof joseErrors.JWTExpired && err.claim === 'exp') {
-    return tokenError(`token expired: exp is ${isoSeconds(payload.exp)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`, { reason: 'exp', exp: payload.exp, now: nowSeconds }, err);
+  if (err.kind === 'missing') return tokenError(`missing claim ${err.reason}`, { reason: err.reason }, err);
+  if (err.kind === 'invalid') return tokenError(`claim ${err.reason} is invalid: it must be a number, found ${describe(payload[err.reason])}`, { reason: err.reason }, err);
+  switch (err.reason) {
+    case 'signature':
+      return tokenError(`the signature does not verify with key ${JSON.stringify(kid)} of issuer ${config.issuerUrl}: the token was altered or not signed by that key`, { reason: 'signature', kid, issuer: config.issuerUrl }, err);
+    case 'exp':
+      return tokenError(`token expired: exp is ${isoSeconds(payload.exp)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`, { reason: 'exp', exp: payload.exp, now: nowSeconds }, err);
+    case 'aud':
+      return tokenError(`claim aud must contain ${JSON.stringify(config.clientId)}, found ${JSON.stringify(payload.aud ?? null)}`, { reason: 'aud', expected: config.clientId, found: payload.aud }, err);
+    case 'iss':
+      return tokenError(`claim iss must be ${JSON.stringify(config.issuerUrl)}, found ${describe(payload.iss)}`, { reason: 'iss' }, err);
+    case 'nbf':
+      return tokenError(`token not valid yet: nbf is ${isoSeconds(payload.nbf)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`, { reason: 'nbf', nbf: payload.nbf, now: nowSeconds }, err);
+    case 'kid':
+      return tokenError(`key ${JSON.stringify(kid)} of issuer ${config.issuerUrl} cannot verify alg ${alg} (wrong key type, or several keys share the kid): ${err.message}`, { reason: 'kid', kid, alg }, err);
+    default:
+      return tokenError(`token refused: ${err.message}`, { reason: err.reason }, err);
   }
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const claim = err.claim;
-    if (err.reason === 'missing') return tokenError(`missing claim ${claim}`, { reason: claim }, err);
-    switch (claim) {
-      case 'aud':
-        return tokenError(`claim aud must contain ${JSON.stringify(config.clientId)}, found ${JSON.stringify(payload.aud ?? null)}`, { reason: 'aud', expected: config.clientId, found: payload.aud }, err);
-      case 'iss':
-        return tokenError(`claim iss must be ${JSON.stringify(config.issuerUrl)}, found ${describe(payload.iss)}`, { reason: 'iss' }, err);
-      case 'nbf':
-        return tokenError(`token not valid yet: nbf is ${isoSeconds(payload.nbf)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`, { reason: 'nbf', nbf: payload.nbf, now: nowSeconds }, err);
-      default:
-        return tokenError(`claim ${claim} is invalid: ${err.message}`, { reason: claim }, err);
-    }
-  }
-  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
-    return tokenError(`key ${JSON.stringify(kid)} of issuer ${config.issuerUrl} cannot verify alg ${alg} (wrong key type, or several keys share the kid)`, { reason: 'kid', kid, alg }, err);
-  }
-  if (err instanceof joseErrors.JOSEError) {
-    return tokenError(`token refused: ${err.message}`, { reason: err.code }, err);
-  }
-  if (err instanceof KeylessError) return err;
-  return tokenError(`token refused: ${(err as Error)?.message ?? String(err)}`, { reason: 'unknown' }, err);
 }
 
 function isoSeconds(seconds: unknown): string {
