@@ -59,7 +59,6 @@ function refuse(message: string, details: Record<string, unknown> = {}): Keyless
   return new KeylessError('ERR_REQUEST', `add-pre-chain: ${message}`, details);
 }
 
-/** RFC 6962 §3.1 checks on a submitted precertificate chain; returns the parsed precertificate and its issuer. */
 /**
  * CA-to-CA links of submitted chains already verified: the same issuing CA and root arrive with every
  * precertificate, and re-verifying a P-384 root signature (~0.7 ms) on each would dominate the log's cost per SCT.
@@ -80,44 +79,32 @@ class VerifiedLinks {
 }
 
 /**
- * Issuers' public keys, imported once: every precertificate of one CA names the same issuing key, and importing it
- * (an OpenSSL point check, ~60 µs for P-256) on each submission would cost nearly as much as the verification.
- * Keyed by the SPKI's full DER; bounded.
+ * What is worked out once per DER and kept: an issuer's public key (every precertificate of one CA names the same
+ * issuing key, and importing it, an OpenSSL point check of ~60 µs for P-256, would cost nearly as much as the
+ * verification) and a CA certificate as parsed (the same issuing CA and root arrive with every precertificate, and
+ * parsing them again, ~25 µs each, is a tenth of the log's cost per SCT; the precertificate is new every time and
+ * always parsed). Keyed by the full DER; bounded.
  */
-class IssuerKeys {
-  readonly #keys = new Map<string, PublicKey>();
-  get(spki: Uint8Array): PublicKey {
-    const id = Buffer.from(spki).toString('base64');
-    let key = this.#keys.get(id);
-    if (key === undefined) {
-      key = publicKeyFromSpki(spki);
-      if (this.#keys.size >= 256) this.#keys.clear();
-      this.#keys.set(id, key);
-    }
-    return key;
+class PerDer<T> {
+  readonly #values = new Map<string, T>();
+  readonly #make: (der: Uint8Array) => T;
+  constructor(make: (der: Uint8Array) => T) {
+    this.#make = make;
   }
-}
-
-/**
- * CA certificates as parsed: the same issuing CA and root arrive with every precertificate, and parsing them again
- * (~25 µs each) on each submission is a tenth of the log's cost per SCT. Keyed by the full DER; bounded. The
- * precertificate (chain[0]) is new every time and always parsed.
- */
-class ParsedCertificates {
-  readonly #certs = new Map<string, Certificate>();
-  get(der: Uint8Array): Certificate {
+  get(der: Uint8Array): T {
     const id = Buffer.from(der).toString('base64');
-    let cert = this.#certs.get(id);
-    if (cert === undefined) {
-      cert = parseCertificate(Uint8Array.from(der)); // a copy: the caller's buffer may be reused
-      if (this.#certs.size >= 256) this.#certs.clear();
-      this.#certs.set(id, cert);
+    let value = this.#values.get(id);
+    if (value === undefined) {
+      value = this.#make(Uint8Array.from(der)); // a copy: the caller's buffer may be reused
+      if (this.#values.size >= 256) this.#values.clear();
+      this.#values.set(id, value);
     }
-    return cert;
+    return value;
   }
 }
 
-function checkPreChain(chainDer: readonly Uint8Array[], acceptedRoots: readonly Certificate[] | undefined, links: VerifiedLinks, keys: IssuerKeys, parsed: ParsedCertificates): { precert: Certificate; issuer: Certificate } {
+/** RFC 6962 §3.1 checks on a submitted precertificate chain; returns the parsed precertificate and its issuer. */
+function checkPreChain(chainDer: readonly Uint8Array[], acceptedRoots: readonly Certificate[] | undefined, links: VerifiedLinks, keys: PerDer<PublicKey>, parsed: PerDer<Certificate>): { precert: Certificate; issuer: Certificate } {
   if (chainDer.length < 2) throw refuse('the chain must hold the precertificate and at least its issuer');
   const chain = chainDer.map((der, i) => {
     try {
@@ -170,8 +157,8 @@ export function createCtLog(options: CtLogOptions): CtLog {
   const now = options.now ?? Date.now;
   const roots = options.acceptedRoots?.map((der) => parseCertificate(der));
   const links = new VerifiedLinks();
-  const issuerKeys = new IssuerKeys();
-  const parsed = new ParsedCertificates();
+  const issuerKeys = new PerDer(publicKeyFromSpki);
+  const parsed = new PerDer(parseCertificate);
 
   async function addPreChainSct(chainDer: readonly Uint8Array[]): Promise<Sct> {
     const { precert, issuer } = checkPreChain(chainDer, roots, links, issuerKeys, parsed);
