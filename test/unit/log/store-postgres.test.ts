@@ -5,8 +5,11 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { verifyInclusion } from '../../../src/core/merkle.js';
+import { TransparencyLog } from '../../../src/log/log.js';
+import { createLogSigner } from '../../../src/log/signer.js';
 import { createPostgresStore } from '../../../src/log/store/postgres.js';
 import { isKeylessError } from '../../../src/core/errors.js';
 import type { LogStore } from '../../../src/log/store/types.js';
@@ -71,6 +74,31 @@ if (skip !== false) {
         }
       } finally {
         await Promise.all(frontends.map((f) => f.close()));
+        await dropSchema(schema);
+      }
+    });
+
+    it('two logs (frontends) on one schema, appending in turn past a tile boundary: every proof verifies against its head', async () => {
+      const schema = freshSchema();
+      const stores = await Promise.all([1, 2].map(() => createPostgresStore({ connectionString: url, schema, maxConnections: 4 })));
+      const signer = createLogSigner(generateKeyPairSync('ed25519').privateKey, 'test.example/log', 'c2sp');
+      try {
+        const logs = [];
+        for (const store of stores) logs.push(await new TransparencyLog({ id: "it's", origin: 'test.example/log', signer, store }).open());
+        // Each batch is built on a right edge the other frontend grew: its tiles come from the lock's round trip.
+        for (let round = 0; round < 12; round++) {
+          const log = logs[round % 2]!;
+          const done = await Promise.all(Array.from({ length: 30 }, () => log.submit({ body: randomBytes(40), searchKeys: [] })));
+          for (const r of done) verifyInclusion(r.entry.index, r.head.size, r.entry.leafHash, r.inclusionProof, r.head.rootHash);
+        }
+        const head = await logs[0]!.head();
+        assert.equal(head.size, 360);
+        assert.deepEqual((await logs[1]!.head()).rootHash, head.rootHash);
+        const entry = await logs[1]!.entry(300);
+        verifyInclusion(300, 360, entry.leafHash, await logs[1]!.inclusionProof(entry, head), head.rootHash);
+        for (const log of logs) await log.close();
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
         await dropSchema(schema);
       }
     });
