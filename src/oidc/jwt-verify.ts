@@ -44,6 +44,9 @@ const ALGS: Readonly<Record<string, AlgEntry>> = {
   Ed25519: { kty: 'OKP', crv: 'Ed25519', hash: null },
 };
 
+/** The algorithms this module checks, which are the ones the CA accepts (verify-token.ts ALLOWED_ALGORITHMS). */
+export const JWS_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(ALGS));
+
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const MIN_RSA_BITS = 2048;

@@ -4,12 +4,12 @@
  * that needs no network comes first, and the issuer is looked up in the configuration before any fetch, so `iss`
  * never chooses a URL for us.
  */
-import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { KeylessError } from '../core/errors.js';
 import { describe, findIssuer, type IssuerConfig, type IssuerType } from './issuer-config.js';
 import { createIssuerKeys, type JwkSet } from './issuer-keys.js';
 import { subjectFromClaims } from './identity-claims.js';
-import { checkClaims, JwtRefusal, selectKey, strictPayload, verifyJwsSignature } from './jwt-verify.js';
+import { checkClaims, JWS_ALGORITHMS, JwtRefusal, selectKey, strictPayload, verifyJwsSignature } from './jwt-verify.js';
 
 export interface VerifiedToken {
   /** The token's `iss`, which is a configured issuer or matches a configured meta issuer. */
@@ -39,7 +39,7 @@ export interface TokenVerifierOptions {
 }
 
 /** Asymmetric signatures only (RFC 8725 §3.1): never `none`, never an HMAC whose "secret" could be a public key. */
-export const ALLOWED_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA', 'Ed25519'];
+export const ALLOWED_ALGORITHMS: readonly string[] = JWS_ALGORITHMS;
 
 /** Real ID tokens are one or two KiB; this bounds the work an oversized one can cause. */
 const MAX_TOKEN_LENGTH = 32 * 1024;
@@ -91,26 +91,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw tokenError(`the token header has crit ${JSON.stringify(header.crit)}: no critical header extension is understood here`, { reason: 'crit' });
       }
       const nowMs = now();
-      let verified: JWTPayload;
+      const nowSeconds = Math.floor(nowMs / 1000);
       try {
         const key = selectKey(jwks, alg, kid);
         if (!verifyJwsSignature(token, alg, key)) throw new JwtRefusal('signature', 'the signature does not verify');
-        verified = strictPayload(token);
-        checkClaims(verified, { issuer: config.issuerUrl, audience: config.clientId, now: Math.floor(nowMs / 1000), skewSeconds: skew });
+        checkClaims(payload, { issuer: config.issuerUrl, audience: config.clientId, now: nowSeconds, skewSeconds: skew });
       } catch (err) {
         throw explainRefusal(err, { config, kid, alg, payload, nowMs, skew });
       }
 
       // RFC 7519 leaves iat unchecked; a token issued in the future is a clock or forgery problem, so refuse it.
-      const nowSeconds = Math.floor(now() / 1000);
-      if (typeof verified.iat === 'number' && verified.iat > nowSeconds + skew) {
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds + skew) {
         throw tokenError(
-          `token issued in the future: iat is ${isoSeconds(verified.iat)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`,
-          { reason: 'iat', iat: verified.iat, now: nowSeconds },
+          `token issued in the future: iat is ${isoSeconds(payload.iat)}, now is ${isoSeconds(nowSeconds)}, allowed clock skew ${skew} s`,
+          { reason: 'iat', iat: payload.iat, now: nowSeconds },
         );
       }
 
-      const claims = Object.freeze({ ...verified }) as Readonly<Record<string, unknown>>;
+      const claims = Object.freeze({ ...payload }) as Readonly<Record<string, unknown>>;
       const subject = subjectFromClaims(config.type, claims, config);
       return { issuer: config.issuerUrl, type: config.type, clientId: config.clientId, subject, claims };
     },
@@ -132,7 +130,7 @@ function decodeUnverified(token: string): { header: ProtectedHeaderParameters; p
   }
   let payload: JWTPayload;
   try {
-    payload = decodeJwt(token);
+    payload = strictPayload(token);
   } catch (cause) {
     throw tokenError('not a signed JWT: the payload (second part) is not a base64url-encoded JSON object', { reason: 'format' }, cause);
   }
