@@ -3,7 +3,7 @@
  *
  * Life of a leaf. `append` takes the log's place in this frontend's queue (so waiting appends do not hold
  * pool connections), opens a READ COMMITTED transaction and locks the log's row with
- * `SELECT … FROM logs WHERE name = $1 FOR UPDATE`: every frontend's appends to that log now wait for us. The
+ * `SELECT … FROM logs WHERE name = … FOR UPDATE`: every frontend's appends to that log now wait for us. The
  * head comes from that row; tiles and leaves that `build` asks for are read under the same lock. After
  * `build` the batch is checked against the locked size, then the entries (`INSERT … SELECT FROM unnest(…)`),
  * their search keys, the tiles (upserts that only extend a committed tile) and the head are written in one
