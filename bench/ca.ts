@@ -15,6 +15,7 @@ import { calibrate, calibrationLine, certificateFloor, costLine, floor, timestam
 import { join } from 'node:path';
 import { startServe } from '../test/helpers/serve.js';
 import { ROOT } from '../test/helpers/vectors.js';
+import { transportFloor, transportLines } from './transport-peer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
@@ -37,7 +38,7 @@ async function ctBatch(base: string, before: { count: number; sum: number }): Pr
  * One load: a warm-up, then the measured window. `startFloor` is called when the window opens and gives the floor
  * for the window (the certificate's depends on the CT log's batches within it).
  */
-async function load(name: string, unit: string, url: URL, bodies: Buffer[], expect: number, startFloor: () => Promise<() => Promise<FloorPart[]>>): Promise<void> {
+async function load(name: string, unit: string, url: URL, bodies: Buffer[], expect: number, startFloor: () => Promise<() => Promise<FloorPart[]>>): Promise<{ rate: number; perUnitUs: number | undefined; cryptoUs: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
   let errors = 0;
@@ -65,7 +66,9 @@ async function load(name: string, unit: string, url: URL, bodies: Buffer[], expe
   console.log(`${name.padEnd(34)} ${String(Math.round(n / elapsed)).padStart(6)}/s  p50 ${q(0.5).toFixed(1)} ms  p99 ${q(0.99).toFixed(1)} ms  (${n} ok, ${errors} errors, ${CLIENTS} clients)`);
   const perUnit = serverCpu === undefined || n === 0 ? undefined : (serverCpu * 1e6) / n;
   console.log(`  cpu: server ${serverCpu === undefined ? 'n/a' : `${((serverCpu / elapsed) * 100).toFixed(0)}% of a core`}; load generator ${n === 0 ? 'n/a' : ((clientCpu * 1e6) / n).toFixed(0)} µs/${unit} (${((clientCpu / elapsed) * 100).toFixed(0)}%)`);
-  console.log(`  ${costLine('server', unit, perUnit, floor(await floorOf()))}`);
+  const f = floor(await floorOf());
+  console.log(`  ${costLine('server', unit, perUnit, f)}`);
+  return { rate: n / elapsed, perUnitUs: perUnit, cryptoUs: f.totalUs };
 }
 
 const cal = calibrate();
@@ -101,7 +104,15 @@ try {
       const ct0 = await ctBatch(served.url, { count: 0, sum: 0 });
       return async () => certificateFloor(cal, (await ctBatch(served.url, ct0)).mean);
     };
-    if (LOADS.includes('certificates')) await load(`certificates (embedded SCT, P-256 issuing CA${label})`, 'certificate', new URL('/api/v2/signingCert', served.url), certBodies(i === 0 ? firstToken : mint()), 201, certificateWindow);
+    if (LOADS.includes('certificates')) {
+      const url = new URL('/api/v2/signingCert', served.url);
+      const bodies = certBodies(i === 0 ? firstToken : mint());
+      const r = await load(`certificates (embedded SCT, P-256 issuing CA${label})`, 'certificate', url, bodies, 201, certificateWindow);
+      // The transport floor (transport-peer.ts): a bare server answering these bodies with the reply keyless gave.
+      const reply = await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0]! })).text();
+      const t = await transportFloor({ bodies, reply, status: 201, clients: CLIENTS, seconds: SECONDS, rate: r.rate });
+      for (const line of transportLines(t, 'certificate', r.perUnitUs, r.cryptoUs)) console.log(`  ${line}`);
+    }
     if (LOADS.includes('timestamps')) await load(`timestamps (RFC 3161, P-256 TSA${label})`, 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => async () => timestampFloor(cal));
   }
 } finally {

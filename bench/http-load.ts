@@ -42,9 +42,27 @@ export async function scrapeMetrics(base: string): Promise<string> {
 export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 3);
 
 /** Runs `clients` loops of `one` until `seconds` have passed (a warm-up, or a measured window that `one` records). */
-export async function drive(clients: number, seconds: number, one: (client: number) => Promise<unknown>): Promise<void> {
-  const deadline = performance.now() + seconds * 1000;
+export function drive(clients: number, seconds: number, one: (client: number) => Promise<unknown>): Promise<void> {
+  return drivePaced(clients, seconds, undefined, one);
+}
+
+/**
+ * `drive`, with the requests of all clients paced to `rate` per second when it is given: one request every 1/rate s
+ * of a schedule, taken by whichever client is free (a client that falls behind does not make up for it in a burst
+ * of its own). Without `rate`, as fast as the server answers.
+ */
+export async function drivePaced(clients: number, seconds: number, rate: number | undefined, one: (client: number) => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  let slot = 0;
   await Promise.all(Array.from({ length: clients }, async (_, i) => {
-    while (performance.now() < deadline) await one(i);
+    while (performance.now() < deadline) {
+      if (rate !== undefined) {
+        const wait = start + (slot++ * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (performance.now() >= deadline) break;
+      }
+      await one(i);
+    }
   }));
 }

@@ -14,12 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { drive, metricSample, post, quantile, scrapeMetrics, WARMUP_SECONDS } from './http-load.js';
+import { drive, drivePaced, metricSample, post, quantile, scrapeMetrics, WARMUP_SECONDS } from './http-load.js';
 import { CpuWindow, postgresBackends, total, writeBytes } from './cpu.js';
 import { calibrate, calibrationLine, costLine, entryFloor, floor } from './floor.js';
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact, type EntryKey } from '../test/helpers/entries.js';
 import { startServe, tempDir, type Served } from '../test/helpers/serve.js';
 import { witnessBench } from './log-witness.js';
+import { transportFloor, transportLines } from './transport-peer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -112,30 +113,17 @@ async function run(frontends: Served[], bodies: Buffer[], postgres: boolean): Pr
   const backendWritten0 = new Map(pids.flatMap(backendsOf).map((b) => [b, writeBytes(b)] as const));
   const client0 = process.cpuUsage();
   [...frontendWindows, ...backendWindows].forEach((w) => w.start());
-  const deadline = performance.now() + SECONDS * 1000;
-  const paceStart = performance.now();
-  let slot = 0;
-  const client = async (i: number): Promise<void> => {
-    const f = i % frontends.length;
-    while (performance.now() < deadline) {
-      if (RATE !== undefined) {
-        // The next free slot of the schedule: one request every 1/RATE s, whichever client is free takes it.
-        const due = paceStart + (slot++ * 1000) / RATE;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        if (performance.now() >= deadline) break;
-      }
-      const body = nextBody();
-      const t0 = performance.now();
-      const status = await post(agents[f]!, urls[f]!, body);
-      if (status === 201) {
-        latencies.push(performance.now() - t0);
-        perFrontend[f]!++;
-      } else errors++;
-    }
-  };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
+  await drivePaced(CLIENTS, SECONDS, RATE, async (i) => {
+    const f = i % frontends.length;
+    const body = nextBody();
+    const start = performance.now();
+    const status = await post(agents[f]!, urls[f]!, body);
+    if (status === 201) {
+      latencies.push(performance.now() - start);
+      perFrontend[f]!++;
+    } else errors++;
+  });
   const seconds = (performance.now() - t0) / 1000;
   const frontendCpu = frontendWindows.map((w) => total(w.stop()));
   const backendCpu = postgres ? backendWindows.map((w) => total(w.stop())) : [];
@@ -180,6 +168,9 @@ const cal = calibrate();
 console.log(calibrationLine(cal));
 const bodies = bodiesFor();
 let offset = 0;
+/** Per store: its rate, frontend CPU per entry and crypto floor, for the split against the transport floor. */
+const splits: { name: string; rate: number; keylessUs: number | undefined; cryptoUs: number }[] = [];
+let sampleReply: string | undefined;
 for (const entry of STORES) {
   // `<store>:js` runs the same store with the native addon off (KEYLESS_NATIVE=0), to compare the two in one run.
   const [store, variant] = entry.split(':') as [string, string | undefined];
@@ -226,6 +217,13 @@ for (const entry of STORES) {
           : r.writeBytes === undefined ? '' : `; frontend writes ${((r.writeBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage (WAL and checkpoints)`),
     );
     console.log(`  ${costLine('server', 'entry', us(frontendTotal, n), floor(entryFloor(cal, API, batch)))}`);
+    splits.push({ name, rate: n / r.seconds, keylessUs: us(frontendTotal, n), cryptoUs: floor(entryFloor(cal, API, batch)).totalUs });
+    // The reply to one more entry, for the transport peer to answer with.
+    sampleReply ??= await (await fetch(new URL(API === 'v1' ? '/api/v1/log/entries' : '/rekor-v2/api/v2/log/entries', frontends[0]!.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(entryKey())),
+    })).text();
     if (postgres && backendTotal !== undefined && frontendTotal !== undefined) {
       console.log(`  ${costLine('server + PostgreSQL backend', 'entry', us(frontendTotal + backendTotal, n), floor(entryFloor(cal, API, batch)))}`);
     }
@@ -240,6 +238,13 @@ for (const entry of STORES) {
       await client.end();
     }
   }
+}
+// The transport floor (transport-peer.ts), paced to the first store's rate, and each store's cost split by it.
+if (sampleReply !== undefined && splits[0] !== undefined) {
+  const t = await transportFloor({ bodies: bodies.slice(0, 20_000), reply: sampleReply, status: 201, clients: CLIENTS, seconds: SECONDS, rate: splits[0].rate });
+  const [peer] = transportLines(t, 'entry', undefined, 0);
+  console.log(peer);
+  for (const s of splits) console.log(`  ${s.name}: ${transportLines(t, 'entry', s.keylessUs, s.cryptoUs)[1] ?? 'n/a'}`);
 }
 // Acknowledgement latency and throughput with and without a 2-of-3 witness quorum (Rekor v2 only; BENCH_WITNESSES=0 skips).
 if (API === 'v2' && process.env.BENCH_WITNESSES !== '0') {
