@@ -46,10 +46,12 @@ export const DEFAULT_VALIDITY_SECONDS = 600;
  * The log's refusal of our own precertificate is the CA's failure, not the caller's (Fulcio answers 500 "Error
  * entering certificate in CTL"): only overload and storage errors keep their code, for the HTTP layer's retry hints.
  */
-async function submitToCtLog(ct: SctSource, chain: Uint8Array[]): Promise<Uint8Array> {
+async function submitToCtLog(ct: SctSource, chain: Uint8Array[]): Promise<{ sct: Uint8Array; signedTbs: Uint8Array | undefined }> {
   let sct: Uint8Array;
+  let signedTbs: Uint8Array | undefined;
   try {
-    sct = await ct.addPreChain(chain);
+    if (ct.addPreChainSigned !== undefined) ({ sct, signedTbs } = await ct.addPreChainSigned(chain));
+    else sct = await ct.addPreChain(chain);
   } catch (err) {
     if (isKeylessError(err) && (err.code === 'ERR_PUSHBACK' || err.code === 'ERR_STORE' || err.code === 'ERR_STORE_UNAVAILABLE')) throw err;
     throw new Error(`Error entering certificate in CTL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -59,7 +61,7 @@ async function submitToCtLog(ct: SctSource, chain: Uint8Array[]): Promise<Uint8A
   } catch (err) {
     throw new Error(`the CT log returned a malformed SCT: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return sct;
+  return { sct, signedTbs };
 }
 
 export function createCertificateAuthority(opts: CertificateAuthorityOptions): CertificateAuthority {
@@ -125,11 +127,13 @@ export function createCertificateAuthority(opts: CertificateAuthorityOptions): C
       final = parseCertificate(finalDer);
     } else {
       const precert = signCertificate(tbsWith([precertPoisonExtension()]), signer);
-      const sct = await submitToCtLog(opts.ct, [precert, ...opts.signer.chain]);
+      const { sct, signedTbs } = await submitToCtLog(opts.ct, [precert, ...opts.signer.chain]);
       finalDer = signCertificate(tbsWith([sctListExtension([sct])]), signer);
       final = parseCertificate(finalDer);
-      // The log signed the precertificate's TBS; a verifier recomputes it from the final certificate.
-      if (!bytesEqual(precertificateTbs(final), precertificateTbs(parseCertificate(precert)))) {
+      // The log signed the precertificate's TBS (poison removed); a verifier recomputes it from the final
+      // certificate. Our CT service says what it signed; for another log, it is recomputed from the precertificate.
+      const logSigned = signedTbs ?? precertificateTbs(parseCertificate(precert));
+      if (!bytesEqual(precertificateTbs(final), logSigned)) {
         throw new Error('internal: the final certificate does not match the precertificate');
       }
     }

@@ -37,6 +37,11 @@ export interface CaIssuer {
 export interface SctSource {
   /** The precertificate, then its chain to the root, DER; resolves to a TLS-encoded SignedCertificateTimestamp. */
   addPreChain(chainDer: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
+   * The same, with the TBS the log signed (the precertificate's, poison removed; our CT service has it at hand).
+   * The CA then checks its final certificate against what the log signed instead of recomputing it.
+   */
+  addPreChainSigned?(chainDer: readonly Uint8Array[]): Promise<{ readonly sct: Uint8Array; readonly signedTbs: Uint8Array }>;
 }
 
 export interface CaSigner {

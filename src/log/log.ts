@@ -83,6 +83,11 @@ export interface Submission {
   readonly searchKeys: readonly string[];
   /** Kept beside the leaf and returned with the entry (Rekor's attestation storage). */
   readonly attestation?: Uint8Array;
+  /**
+   * The submitter needs no inclusion proof (a CT log's add-pre-chain answers an SCT only): none is computed, and
+   * `Sequenced.inclusionProof` is empty. The entry is committed and recorded exactly as any other.
+   */
+  readonly withoutProof?: boolean;
 }
 
 export interface Sequenced {
@@ -318,7 +323,7 @@ export class TransparencyLog {
         continue;
       }
       try {
-        const inclusionProof = published.size === r.head.size ? r.inclusionProof : await this.inclusionProof(r.entry, published);
+        const inclusionProof = published.size === r.head.size || batch[i]!.submission.withoutProof === true ? r.inclusionProof : await this.inclusionProof(r.entry, published);
         batch[i]!.resolve({ ...r, head: published, inclusionProof });
       } catch {
         batch[i]!.resolve(r);
@@ -409,7 +414,7 @@ export class TransparencyLog {
     }
     return {
       batch: fresh.length > 0 ? { entries: fresh, tiles, head } : undefined,
-      value: await this.#proofs(head, tiles, outcome),
+      value: await this.#proofs(head, tiles, outcome, batch),
     };
   }
 
@@ -418,13 +423,19 @@ export class TransparencyLog {
    * `build`, before the commit; the results are handed out only after `append` resolves. If the commit fails,
    * `#commitNext` drops the tile cache, which may by then hold tile versions that were never committed.
    */
-  async #proofs(head: LogHead, tiles: readonly { level: number; index: number; hashes: Uint8Array }[], outcome: readonly { entry: StoredEntry; created: boolean }[]): Promise<Sequenced[]> {
+  async #proofs(
+    head: LogHead,
+    tiles: readonly { level: number; index: number; hashes: Uint8Array }[],
+    outcome: readonly { entry: StoredEntry; created: boolean }[],
+    batch: readonly Pending[],
+  ): Promise<Sequenced[]> {
     const read = async (level: number, index: number): Promise<Uint8Array | undefined> =>
       tiles.find((t) => t.level === level && t.index === index)?.hashes ?? this.store.readTile(this.id, level, index);
     const reader = new TreeReader(read, this.tiles);
     const results: Sequenced[] = [];
-    for (const { entry, created } of outcome) {
-      results.push({ created, entry, head, inclusionProof: this.#checkedInclusion(entry, head, await reader.inclusionProof(entry.index, head.size)) });
+    for (const [i, { entry, created }] of outcome.entries()) {
+      const inclusionProof = batch[i]!.submission.withoutProof === true ? [] : this.#checkedInclusion(entry, head, await reader.inclusionProof(entry.index, head.size));
+      results.push({ created, entry, head, inclusionProof });
     }
     return results;
   }

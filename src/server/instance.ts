@@ -196,7 +196,7 @@ export async function openInstance(opts: InstanceOptions): Promise<Instance> {
     const ctKey = createPrivateKey(ensureFile(dataPath(opts.dataDir, 'keys', 'ct.pem'), () => pkcs8Pem('ec')));
     ctLog = await new TransparencyLog({ ...observed(opts.metrics, 'ct'), id: 'ct', origin: `${identity.host}/ct`, signer: createLogSigner(ctKey, `${identity.host}/ct`, 'rekor-v1'), store, ...logBase }).open();
     const log = ctLog;
-    const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [] })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
+    const ct = createCtLog({ key: ctKey, append: async (leaf) => ({ index: (await log.submit({ body: leaf, searchKeys: [], withoutProof: true })).entry.index }), ...(opts.now ? { now: opts.now } : {}) });
     services.ct = { ct, sth: async () => signedTreeHead(await log.head(), log.signer, (opts.now ?? Date.now)()) };
 
     const caPem = await ensureFileAsync(dataPath(opts.dataDir, 'keys', 'ca.pem'), async () => {

@@ -42,6 +42,8 @@ export interface CtLog {
   addPreChain(chainDer: readonly Uint8Array[]): Promise<Uint8Array>;
   /** The same, as the decoded SCT. */
   addPreChainSct(chainDer: readonly Uint8Array[]): Promise<Sct>;
+  /** The TLS-encoded SCT and the TBS it signs (the precertificate's, poison removed): the CA's SctSource. */
+  addPreChainSigned(chainDer: readonly Uint8Array[]): Promise<{ sct: Uint8Array; signedTbs: Uint8Array }>;
   /** `POST /ct/v1/add-pre-chain`: the parsed JSON body in, the JSON reply out. */
   addPreChainJson(body: unknown): Promise<AddChainResponse>;
 }
@@ -62,19 +64,18 @@ function refuse(message: string, details: Record<string, unknown> = {}): Keyless
 /**
  * CA-to-CA links of submitted chains already verified: the same issuing CA and root arrive with every
  * precertificate, and re-verifying a P-384 root signature (~0.7 ms) on each would dominate the log's cost per SCT.
- * Keyed by both certificates' full DER, so only the identical pair is skipped; bounded.
+ * Keyed by the two parsed certificates themselves: `PerDer` hands out one object per DER (parsed from its own copy,
+ * never changed), so only the identical pair is skipped, and a pair no longer in use is forgotten with it.
  */
 class VerifiedLinks {
-  readonly #links = new Set<string>();
+  readonly #links = new WeakMap<Certificate, WeakSet<Certificate>>();
   has(child: Certificate, parent: Certificate): boolean {
-    return this.#links.has(VerifiedLinks.#key(child, parent));
+    return this.#links.get(child)?.has(parent) === true;
   }
   add(child: Certificate, parent: Certificate): void {
-    if (this.#links.size >= 256) this.#links.clear();
-    this.#links.add(VerifiedLinks.#key(child, parent));
-  }
-  static #key(child: Certificate, parent: Certificate): string {
-    return `${Buffer.from(child.der).toString('base64')}|${Buffer.from(parent.der).toString('base64')}`;
+    let parents = this.#links.get(child);
+    if (parents === undefined) this.#links.set(child, (parents = new WeakSet()));
+    parents.add(parent);
   }
 }
 
@@ -83,23 +84,29 @@ class VerifiedLinks {
  * issuing key, and importing it, an OpenSSL point check of ~60 µs for P-256, would cost nearly as much as the
  * verification) and a CA certificate as parsed (the same issuing CA and root arrive with every precertificate, and
  * parsing them again, ~25 µs each, is a tenth of the log's cost per SCT; the precertificate is new every time and
- * always parsed). Keyed by the full DER; bounded.
+ * always parsed). Keyed by the full DER; bounded. A caller that hands in the same array each time (our CA, its own
+ * chain) is answered from the array's identity once its bytes are found unchanged, without encoding a key.
  */
 class PerDer<T> {
-  readonly #values = new Map<string, T>();
+  readonly #values = new Map<string, { der: Uint8Array; value: T }>();
+  readonly #byArray = new WeakMap<Uint8Array, { der: Uint8Array; value: T }>();
   readonly #make: (der: Uint8Array) => T;
   constructor(make: (der: Uint8Array) => T) {
     this.#make = make;
   }
   get(der: Uint8Array): T {
-    const id = Buffer.from(der).toString('base64');
-    let value = this.#values.get(id);
-    if (value === undefined) {
-      value = this.#make(Uint8Array.from(der)); // a copy: the caller's buffer may be reused
+    const known = this.#byArray.get(der);
+    if (known !== undefined && bytesEqual(known.der, der)) return known.value;
+    const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+    let entry = this.#values.get(id);
+    if (entry === undefined) {
+      const copy = Uint8Array.from(der); // the caller's buffer may be reused
+      entry = { der: copy, value: this.#make(copy) };
       if (this.#values.size >= 256) this.#values.clear();
-      this.#values.set(id, value);
+      this.#values.set(id, entry);
     }
-    return value;
+    this.#byArray.set(der, entry);
+    return entry.value;
   }
 }
 
@@ -160,20 +167,25 @@ export function createCtLog(options: CtLogOptions): CtLog {
   const issuerKeys = new PerDer(publicKeyFromSpki);
   const parsed = new PerDer(parseCertificate);
 
-  async function addPreChainSct(chainDer: readonly Uint8Array[]): Promise<Sct> {
+  async function addPreChainSigned(chainDer: readonly Uint8Array[]): Promise<{ sct: Sct; signedTbs: Uint8Array }> {
     const { precert, issuer } = checkPreChain(chainDer, roots, links, issuerKeys, parsed);
     // The entry the SCT signs: issuer_key_hash and the TBS "with the poison extension removed" (RFC 6962 §3.2).
     const entry = { issuerKeyHash: sha256(issuer.spki), tbs: precertificateTbs(precert) };
     const timestamp = now();
     await append(encodePrecertMerkleTreeLeaf(timestamp, entry));
-    return signPrecertSct(key, logId, timestamp, entry);
+    return { sct: signPrecertSct(key, logId, timestamp, entry), signedTbs: entry.tbs };
   }
+  const addPreChainSct = async (chainDer: readonly Uint8Array[]): Promise<Sct> => (await addPreChainSigned(chainDer)).sct;
 
   return {
     logId,
     publicKeySpki,
     addPreChainSct,
     addPreChain: async (chainDer) => encodeSct(await addPreChainSct(chainDer)),
+    addPreChainSigned: async (chainDer) => {
+      const { sct, signedTbs } = await addPreChainSigned(chainDer);
+      return { sct: encodeSct(sct), signedTbs };
+    },
     addPreChainJson: async (body) => addChainResponse(await addPreChainSct(parseAddPreChainRequest(body))),
   };
 }

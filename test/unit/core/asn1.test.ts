@@ -349,3 +349,23 @@ test('encodeOid hands out a fresh copy of a remembered encoding; a bad OID throw
   assert.notEqual(encodeOid('2.5.29.17'), encodeOid('2.5.29.17'));
   for (let i = 0; i < 2; i++) assert.throws(() => encodeOid('1.3.06'), TypeError);
 });
+
+test('encodeTlv: lengths at every size boundary read back, and TLVs cut from the shared chunk never overlap', () => {
+  const made = [0, 1, 127, 128, 255, 256, 4096, 4097, 65535, 65536].map((n) => {
+    const content = new Uint8Array(n).fill(n % 251);
+    const tlv = encodeTlv(TAG.OCTET_STRING, content);
+    const node = parseDer(tlv, 'tlv');
+    assert.equal(node.tag, TAG.OCTET_STRING);
+    assert.deepEqual(node.content, content, `length ${n}`);
+    return { tlv, copy: Uint8Array.from(tlv) };
+  });
+  for (const m of made) m.tlv.fill(0xee); // writing one must not touch another
+  for (const [i, m] of made.entries()) {
+    assert.ok(m.tlv.every((b) => b === 0xee), `tlv ${i}`);
+    for (const other of made) if (other !== m) assert.ok(other.tlv.byteOffset + other.tlv.length <= m.tlv.byteOffset || m.tlv.byteOffset + m.tlv.length <= other.tlv.byteOffset || other.tlv.buffer !== m.tlv.buffer);
+  }
+  const a = encodeTlv(TAG.SEQUENCE, Uint8Array.of(1, 2, 3));
+  const copy = a.slice();
+  copy[2] = 9;
+  assert.equal(a[2], 1, 'slice() of a TLV is a copy');
+});

@@ -70,6 +70,22 @@ describe('transparency log engine', () => {
     await log.close();
   });
 
+  it('commits a submission made without a proof like any other, and computes no proof for it alone', async () => {
+    const { log, signer } = await openLog();
+    const [bare, proven] = await Promise.all([
+      log.submit({ body: utf8Encode('no proof wanted'), searchKeys: [], withoutProof: true }),
+      log.submit({ body: utf8Encode('proof wanted'), searchKeys: [] }),
+    ]);
+    assert.deepEqual(bare.inclusionProof, []);
+    assert.equal(bare.head.size, 2, 'both in one batch');
+    const cp = verifyHead(proven.head.checkpoint, signer);
+    verifyInclusion(proven.entry.index, cp.size, leafHash(proven.entry.body), proven.inclusionProof, cp.rootHash);
+    // The entry is in the tree all the same: its proof, asked for, verifies against the signed head.
+    const head = await log.head();
+    verifyInclusion(bare.entry.index, head.size, leafHash(utf8Encode('no proof wanted')), await log.inclusionProof(bare.entry, head), head.rootHash);
+    await log.close();
+  });
+
   it('answers a repeated entry with the existing one, in the log or within one batch', async () => {
     const { log } = await openLog();
     const first = await log.submit({ body: utf8Encode('same'), searchKeys: [] });
