@@ -40,8 +40,18 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256(input);
 }
 
+// The input of a node hash of two 32-byte children, reused: hash() reads it before it returns, and a fresh
+// ArrayBuffer per node (two dozen per appended entry) is work for the garbage collector.
+const NODE_INPUT = new Uint8Array(1 + 2 * MERKLE_HASH_SIZE);
+NODE_INPUT[0] = 1;
+
 /** MTH(D_n) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (left.length === MERKLE_HASH_SIZE && right.length === MERKLE_HASH_SIZE) {
+    NODE_INPUT.set(left, 1);
+    NODE_INPUT.set(right, 1 + MERKLE_HASH_SIZE);
+    return sha256(NODE_INPUT);
+  }
   const input = new Uint8Array(1 + left.length + right.length);
   input[0] = 1;
   input.set(left, 1);
