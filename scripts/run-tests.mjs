@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** How long one test file (and so any one test) may run before the runner cancels it. */
+export const FILE_TIMEOUT_MS = 15 * 60 * 1000;
+
 /**
  * Every `*.test.js` under `base`/dist/test, as paths relative to `base` with `/` separators, sorted. A compiled
  * test whose source (the same path under test/, `.ts`) is gone — renamed or deleted: tsc never removes what it built
@@ -46,7 +49,12 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     console.error('run-tests: no *.test.js under dist/test');
     process.exit(2);
   }
-  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
+  const args = process.argv.slice(2);
+  // A test file that never ends (seen: Node 20 deadlocked in a garbage collection inside KeyObject's RSA key details,
+  // the main thread blocked in a futex, no CPU used) would hold the suite, and CI, until its 90 minutes run out.
+  // With a timeout the runner cancels that file and the suite fails, naming it. No test file takes 15 minutes.
+  if (!args.some((a) => a.startsWith('--test-timeout'))) args.unshift(`--test-timeout=${FILE_TIMEOUT_MS}`);
+  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...args, ...files], { cwd: root, stdio: 'inherit' });
   if (result.error !== undefined) throw result.error;
   process.exit(result.status ?? 1);
 }
