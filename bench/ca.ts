@@ -3,7 +3,8 @@
 // before its SCT is signed), and RFC 3161 timestamps per second (the JSON request sigstore-js sends).
 // The server runs in its own process (keyless serve), this process is the load generator: over each measured window
 // the server's CPU time is read from /proc and printed per certificate / timestamp, as a multiple of the crypto floor
-// measured in the same run (bench/floor.ts).
+// measured in the same run (bench/floor.ts); for certificates, also split by the transport floor measured after it
+// (bench/transport-peer.ts) into crypto floor, transport floor and keyless's own work.
 // Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load first, default 3), BENCH_VARIANTS (native,js), BENCH_CLIENTS (default 32), BENCH_LOADS (certificates,timestamps), BENCH_SERVE_ARGS (extra `keyless serve` flags), BENCH_NODE_ARGS (node flags for the server).
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';

@@ -2,7 +2,9 @@
 // latency to an acknowledged entry; for SQLite and for PostgreSQL with one and two frontends. The server runs in its
 // own process (keyless serve); this process is the load generator. Over the measured window it reads the server's
 // CPU time from /proc (and that of the PostgreSQL backends serving it), and prints µs of server CPU per acknowledged
-// entry as a multiple of the crypto floor measured in the same run (bench/floor.ts).
+// entry as a multiple of the crypto floor measured in the same run (bench/floor.ts). After the stores it measures the
+// transport floor (bench/transport-peer.ts: a bare node:http server answering the same bodies with the same reply) and
+// splits each store's cost into crypto floor, transport floor and keyless's own work.
 // Published anchors (same-run peers are not available for a log): Tessera on POSIX ≈ 1,400 entries/s per core;
 // rekor-tiles batches every 250 ms and checkpoints every 10 s.
 // Env: BENCH_SECONDS (default 8), BENCH_WARMUP (seconds of unmeasured load before each window, default 3), BENCH_CLIENTS (default 64), BENCH_RATE (offered entries/s in all, paced across
