@@ -281,3 +281,21 @@ test('subtree helpers refuse empty input (programmer errors)', () => {
   assert.deepEqual(perfectSubtrees({ start: 4, end: 5 }), [{ level: 0, index: 4 }]);
   assert.throws(() => combineSubtreeHashes([]), { name: 'TypeError', message: /no subtree hashes to combine/ });
 });
+
+test('leaf and node hashes from their reused inputs equal SHA-256 of 0x00 || d and 0x01 || l || r, at any size and order', () => {
+  const oracle = (prefix: number, ...parts: Uint8Array[]) => createHash('sha256').update(Uint8Array.of(prefix)).update(Buffer.concat(parts)).digest();
+  // Long before short, so that a stale tail of the reused input would show; past the reused input's largest size too.
+  const sizes = [70_000, 65_536, 4097, 4096, 4095, 65, 64, 63, 1, 0, 5000];
+  const results = sizes.map((n) => {
+    const data = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff);
+    const h = leafHash(data);
+    assert.deepEqual(h, oracle(0, data), `leaf of ${n} bytes`);
+    return { h, expected: oracle(0, data) };
+  });
+  for (const r of results) assert.deepEqual(r.h, r.expected, 'an earlier hash is not changed by later ones');
+  const a = leafHash(Uint8Array.of(1));
+  const b = leafHash(Uint8Array.of(2));
+  assert.deepEqual(nodeHash(a, b), oracle(1, a, b));
+  assert.deepEqual(nodeHash(b, a), oracle(1, b, a));
+  assert.deepEqual(nodeHash(a, Uint8Array.of(9)), oracle(1, a, Uint8Array.of(9)), 'children of other lengths take the general path');
+});
