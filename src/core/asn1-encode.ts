@@ -8,12 +8,27 @@
 import { TAG } from './asn1.js';
 import { concatBytes, toBuffer, utf8Encode } from './encoding.js';
 
-export function encodeLength(n: number): Uint8Array {
+/** How many octets a DER length takes: one for the short form, else one plus the big-endian octets of `n`. */
+function lengthSize(n: number): number {
   if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`cannot encode DER length ${n}`);
-  if (n < 0x80) return Uint8Array.of(n);
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v % 256);
-  return Uint8Array.from([0x80 | out.length, ...out]);
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5;
+}
+
+/** Writes the DER length `n`, `size` octets (from lengthSize), at `out[at]`. */
+function writeLength(out: Uint8Array, at: number, n: number, size: number): void {
+  if (size === 1) {
+    out[at] = n;
+    return;
+  }
+  out[at] = 0x80 | (size - 1);
+  for (let i = 1; i < size; i++) out[at + i] = (n >>> (8 * (size - 1 - i))) & 0xff;
+}
+
+export function encodeLength(n: number): Uint8Array {
+  const size = lengthSize(n);
+  const out = new Uint8Array(size);
+  writeLength(out, 0, n, size);
+  return out;
 }
 
 // TLVs are cut from shared 8 KiB chunks, as Buffer's pool does for small buffers, but as plain Uint8Arrays (their
@@ -37,16 +52,11 @@ function allocate(n: number): Uint8Array {
 /** One TLV; the length is written in place. */
 export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
   const n = content.length;
-  if (n > 0xffffffff) throw new TypeError(`cannot encode DER length ${n}`);
-  const octets = n < 0x80 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
-  const out = allocate(2 + octets + n);
+  const size = lengthSize(n);
+  const out = allocate(1 + size + n);
   out[0] = tag;
-  if (octets === 0) out[1] = n;
-  else {
-    out[1] = 0x80 | octets;
-    for (let i = 0; i < octets; i++) out[2 + i] = (n >>> (8 * (octets - 1 - i))) & 0xff;
-  }
-  out.set(content, 2 + octets);
+  writeLength(out, 1, n, size);
+  out.set(content, 1 + size);
   return out;
 }
 
