@@ -16,7 +16,7 @@ import { calibrate, calibrationLine, certificateFloor, costLine, floor, timestam
 import { join } from 'node:path';
 import { startServe } from '../test/helpers/serve.js';
 import { ROOT } from '../test/helpers/vectors.js';
-import { transportFloor, transportLines } from './transport-peer.js';
+import { splitLine, transportFloor, transportLine } from './transport-peer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
@@ -112,7 +112,8 @@ try {
       // The transport floor (transport-peer.ts): a bare server answering these bodies with the reply keyless gave.
       const reply = await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0]! })).text();
       const t = await transportFloor({ bodies, reply, status: 201, clients: CLIENTS, seconds: SECONDS, rate: r.rate });
-      for (const line of transportLines(t, 'certificate', r.perUnitUs, r.cryptoUs)) console.log(`  ${line}`);
+      console.log(`  ${transportLine(t)}`);
+      console.log(`  ${splitLine(t, 'certificate', r.perUnitUs, r.cryptoUs) ?? 'split: n/a'}`);
     }
     if (LOADS.includes('timestamps')) await load(`timestamps (RFC 3161, P-256 TSA${label})`, 'timestamp', new URL('/api/v1/timestamp', served.url), tsaBodies, 200, async () => async () => timestampFloor(cal));
   }

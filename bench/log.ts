@@ -22,7 +22,7 @@ import { calibrate, calibrationLine, costLine, entryFloor, floor } from './floor
 import { entryKey, hashedRekordV1, hashedRekordV2, signedArtifact, type EntryKey } from '../test/helpers/entries.js';
 import { startServe, tempDir, type Served } from '../test/helpers/serve.js';
 import { witnessBench } from './log-witness.js';
-import { transportFloor, transportLines } from './transport-peer.js';
+import { splitLine, transportFloor, transportLine } from './transport-peer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -218,8 +218,9 @@ for (const entry of STORES) {
           ? `; ${r.connections.join(' / ')} PostgreSQL connections; backends wrote ${r.backendWriteBytes === undefined ? 'n/a' : ((r.backendWriteBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage (WAL writer and checkpointer not counted)`
           : r.writeBytes === undefined ? '' : `; frontend writes ${((r.writeBytes / Math.max(1, n)) / 1024).toFixed(2)} KiB/entry to storage (WAL and checkpoints)`),
     );
-    console.log(`  ${costLine('server', 'entry', us(frontendTotal, n), floor(entryFloor(cal, API, batch)))}`);
-    splits.push({ name, rate: n / r.seconds, keylessUs: us(frontendTotal, n), cryptoUs: floor(entryFloor(cal, API, batch)).totalUs });
+    const cryptoFloor = floor(entryFloor(cal, API, batch));
+    console.log(`  ${costLine('server', 'entry', us(frontendTotal, n), cryptoFloor)}`);
+    splits.push({ name, rate: n / r.seconds, keylessUs: us(frontendTotal, n), cryptoUs: cryptoFloor.totalUs });
     // The reply to one more entry, for the transport peer to answer with.
     sampleReply ??= await (await fetch(new URL(API === 'v1' ? '/api/v1/log/entries' : '/rekor-v2/api/v2/log/entries', frontends[0]!.url), {
       method: 'POST',
@@ -227,7 +228,7 @@ for (const entry of STORES) {
       body: JSON.stringify((API === 'v1' ? hashedRekordV1 : hashedRekordV2)(entryKey())),
     })).text();
     if (postgres && backendTotal !== undefined && frontendTotal !== undefined) {
-      console.log(`  ${costLine('server + PostgreSQL backend', 'entry', us(frontendTotal + backendTotal, n), floor(entryFloor(cal, API, batch)))}`);
+      console.log(`  ${costLine('server + PostgreSQL backend', 'entry', us(frontendTotal + backendTotal, n), cryptoFloor)}`);
     }
   } finally {
     for (const f of frontends) await f.stop();
@@ -244,9 +245,8 @@ for (const entry of STORES) {
 // The transport floor (transport-peer.ts), paced to the first store's rate, and each store's cost split by it.
 if (sampleReply !== undefined && splits[0] !== undefined) {
   const t = await transportFloor({ bodies: bodies.slice(0, 20_000), reply: sampleReply, status: 201, clients: CLIENTS, seconds: SECONDS, rate: splits[0].rate });
-  const [peer] = transportLines(t, 'entry', undefined, 0);
-  console.log(peer);
-  for (const s of splits) console.log(`  ${s.name}: ${transportLines(t, 'entry', s.keylessUs, s.cryptoUs)[1] ?? 'n/a'}`);
+  console.log(transportLine(t));
+  for (const s of splits) console.log(`  ${s.name}: ${splitLine(t, 'entry', s.keylessUs, s.cryptoUs) ?? 'split: n/a'}`);
 }
 // Acknowledgement latency and throughput with and without a 2-of-3 witness quorum (Rekor v2 only; BENCH_WITNESSES=0 skips).
 if (API === 'v2' && process.env.BENCH_WITNESSES !== '0') {

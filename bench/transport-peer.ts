@@ -89,24 +89,23 @@ export async function transportFloor(opts: { bodies: readonly Buffer[]; reply: s
   }
 }
 
+const us = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0));
+
+/** The peer's cost per request, saturated and paced. */
+export function transportLine(t: TransportFloor): string {
+  return `transport floor: a bare node:http server parsing the same JSON bodies and answering the same ${(t.replyBytes / 1024).toFixed(1)} KiB reply uses ` +
+    `${us(t.saturatedUs)} µs CPU per request saturated (${t.saturatedRate.toFixed(0)}/s), ${us(t.pacedUs)} µs at keyless's ${t.pacedRate.toFixed(0)}/s`;
+}
+
 /**
- * Two lines for a benchmark's report: the peer's cost, and keyless's cost per unit split into the crypto floor, the
- * transport floor (the peer saturated: its lowest) and what is left, keyless's own work.
+ * keyless's cost per unit split into the crypto floor, the transport floor (the peer saturated: its lowest) and what
+ * is left, keyless's own work; undefined when either cost was not measured.
  */
-export function transportLines(t: TransportFloor, unit: string, keylessUs: number | undefined, cryptoUs: number): string[] {
-  const f = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0));
-  const lines = [
-    `transport floor: a bare node:http server parsing the same JSON bodies and answering the same ${(t.replyBytes / 1024).toFixed(1)} KiB reply uses ` +
-      `${f(t.saturatedUs)} µs CPU per request saturated (${t.saturatedRate.toFixed(0)}/s), ${f(t.pacedUs)} µs at keyless's ${t.pacedRate.toFixed(0)}/s`,
-  ];
-  if (keylessUs !== undefined && t.saturatedUs !== undefined) {
-    const own = keylessUs - cryptoUs - t.saturatedUs;
-    lines.push(
-      `split: ${f(keylessUs)} µs per ${unit} = ${f(cryptoUs)} crypto floor + ${f(t.saturatedUs)} transport floor + ${f(own)} keyless's own work ` +
-        `(${((100 * own) / keylessUs).toFixed(0)}%); ${(keylessUs / (cryptoUs + t.saturatedUs)).toFixed(1)}× crypto + transport floors`,
-    );
-  }
-  return lines;
+export function splitLine(t: TransportFloor, unit: string, keylessUs: number | undefined, cryptoUs: number): string | undefined {
+  if (keylessUs === undefined || t.saturatedUs === undefined) return undefined;
+  const own = keylessUs - cryptoUs - t.saturatedUs;
+  return `split: ${us(keylessUs)} µs per ${unit} = ${us(cryptoUs)} crypto floor + ${us(t.saturatedUs)} transport floor + ${us(own)} keyless's own work ` +
+    `(${((100 * own) / keylessUs).toFixed(0)}%); ${(keylessUs / (cryptoUs + t.saturatedUs)).toFixed(1)}× crypto + transport floors`;
 }
 
 if (process.argv[2] === 'serve' && process.argv[1] === fileURLToPath(import.meta.url)) servePeer(Number(process.argv[3]), process.argv[4]!);

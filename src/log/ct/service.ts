@@ -167,7 +167,8 @@ export function createCtLog(options: CtLogOptions): CtLog {
   const issuerKeys = new PerDer(publicKeyFromSpki);
   const parsed = new PerDer(parseCertificate);
 
-  async function addPreChainSigned(chainDer: readonly Uint8Array[]): Promise<{ sct: Sct; signedTbs: Uint8Array }> {
+  /** Checks the chain, appends its leaf (durably), then signs the SCT: the SCT and the TBS it signs. */
+  async function submit(chainDer: readonly Uint8Array[]): Promise<{ sct: Sct; signedTbs: Uint8Array }> {
     const { precert, issuer } = checkPreChain(chainDer, roots, links, issuerKeys, parsed);
     // The entry the SCT signs: issuer_key_hash and the TBS "with the poison extension removed" (RFC 6962 §3.2).
     const entry = { issuerKeyHash: sha256(issuer.spki), tbs: precertificateTbs(precert) };
@@ -175,7 +176,7 @@ export function createCtLog(options: CtLogOptions): CtLog {
     await append(encodePrecertMerkleTreeLeaf(timestamp, entry));
     return { sct: signPrecertSct(key, logId, timestamp, entry), signedTbs: entry.tbs };
   }
-  const addPreChainSct = async (chainDer: readonly Uint8Array[]): Promise<Sct> => (await addPreChainSigned(chainDer)).sct;
+  const addPreChainSct = async (chainDer: readonly Uint8Array[]): Promise<Sct> => (await submit(chainDer)).sct;
 
   return {
     logId,
@@ -183,7 +184,7 @@ export function createCtLog(options: CtLogOptions): CtLog {
     addPreChainSct,
     addPreChain: async (chainDer) => encodeSct(await addPreChainSct(chainDer)),
     addPreChainSigned: async (chainDer) => {
-      const { sct, signedTbs } = await addPreChainSigned(chainDer);
+      const { sct, signedTbs } = await submit(chainDer);
       return { sct: encodeSct(sct), signedTbs };
     },
     addPreChainJson: async (body) => addChainResponse(await addPreChainSct(parseAddPreChainRequest(body))),

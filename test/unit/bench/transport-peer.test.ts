@@ -1,19 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transportFloor, transportLines } from '../../../bench/transport-peer.js';
+import { splitLine, transportFloor, transportLine } from '../../../bench/transport-peer.js';
 import { drivePaced } from '../../../bench/http-load.js';
 
 const T = { saturatedUs: 40, saturatedRate: 18000, pacedUs: 55, pacedRate: 3000, replyBytes: 1536 };
 
-test('transportLines splits a cost into crypto floor, transport floor (saturated) and keyless own work', () => {
-  const [peer, split] = transportLines(T, 'entry', 300, 60);
-  assert.match(peer!, /1\.5 KiB reply uses 40 µs CPU per request saturated \(18000\/s\), 55 µs at keyless's 3000\/s/);
+test('splitLine splits a cost into crypto floor, transport floor (saturated) and keyless own work', () => {
+  const peer = transportLine(T);
+  const split = splitLine(T, 'entry', 300, 60);
+  assert.match(peer, /1\.5 KiB reply uses 40 µs CPU per request saturated \(18000\/s\), 55 µs at keyless's 3000\/s/);
   assert.equal(split, "split: 300 µs per entry = 60 crypto floor + 40 transport floor + 200 keyless's own work (67%); 3.0× crypto + transport floors");
 });
 
-test('transportLines prints the peer alone when a cost was not measured', () => {
-  assert.equal(transportLines(T, 'entry', undefined, 60).length, 1);
-  assert.equal(transportLines({ ...T, saturatedUs: undefined }, 'entry', 300, 60).length, 1);
+test('splitLine has no split when a cost was not measured', () => {
+  assert.equal(splitLine(T, 'entry', undefined, 60), undefined);
+  assert.equal(splitLine({ ...T, saturatedUs: undefined }, 'entry', 300, 60), undefined);
 });
 
 test('drivePaced keeps to its rate whatever the number of clients', async () => {
